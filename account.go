@@ -11,7 +11,7 @@ var (
 	accountIDPattern  = regexp.MustCompile(`^[0-9]{12}$`)
 	regionPattern     = regexp.MustCompile(`^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]{1,2}$`)
 	roleARNPattern    = regexp.MustCompile(`^arn:aws[a-z-]*:iam::([0-9]{12}):role/[\w+=,.@/-]{1,512}$`)
-	externalIDPattern = regexp.MustCompile(`^[\w+=,.@:/-]{2,1224}$`)
+	externalIDPattern = regexp.MustCompile(`^[\w+=,.@:/-]+$`)
 )
 
 // MinExternalIDLength is the shortest external ID wavedr accepts for a
@@ -59,7 +59,7 @@ func (a *Account) Validate() error {
 			p.Add("externalId", "is required with a role ARN")
 		case len(a.ExternalID) < MinExternalIDLength:
 			p.Add("externalId", "must be at least %d characters", MinExternalIDLength)
-		case !externalIDPattern.MatchString(a.ExternalID):
+		case len(a.ExternalID) > 1224 || !externalIDPattern.MatchString(a.ExternalID):
 			p.Add("externalId", "may contain only letters, digits and +=,.@:/-_ (at most 1224)")
 		}
 	} else if a.ExternalID != "" {
