@@ -127,3 +127,29 @@ func JoinField(prefix, field string) string {
 
 // Indexed returns the path of element i of the list field: "waves[2]".
 func Indexed(field string, i int) string { return field + "[" + strconv.Itoa(i) + "]" }
+
+// StaleVersion returns the ECONFLICT error of a write made against version
+// stale of what, which is now at version current. Callers that can
+// recompute their change read again and retry (see IsStaleVersion).
+func StaleVersion(what string, stale, current int64) *Error {
+	return &Error{
+		Code:    ECONFLICT,
+		Message: fmt.Sprintf("%s was changed by someone else; read it again and retry", what),
+		Details: []FieldError{{Field: "version", Rule: fmt.Sprintf("%d is stale; the current version is %d", stale, current)}},
+	}
+}
+
+// IsStaleVersion reports whether err is a stale-version conflict, as
+// opposed to a conflict of substance (a taken name, a server in use).
+func IsStaleVersion(err error) bool {
+	var e *Error
+	if !errors.As(err, &e) || e.Code != ECONFLICT {
+		return false
+	}
+	for _, d := range e.Details {
+		if d.Field == "version" {
+			return true
+		}
+	}
+	return false
+}

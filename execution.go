@@ -159,7 +159,7 @@ func (e *Execution) SetStatus(to ExecutionStatus, now time.Time) error {
 	if !e.Status.CanTransitionTo(to) {
 		return TransitionError("execution "+e.ID, e.Status, to)
 	}
-	if e.Status == ExecutionPending && e.StartedAt.IsZero() {
+	if to == ExecutionRunning && e.StartedAt.IsZero() {
 		e.StartedAt = now
 	}
 	e.Status = to

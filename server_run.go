@@ -24,9 +24,18 @@ var serverTransitions = transitions[ServerStatus]{
 func (s ServerStatus) CanTransitionTo(to ServerStatus) bool { return serverTransitions.allows(s, to) }
 
 // IsTerminal reports whether the server's launch is over (it may still be
-// terminated afterwards, if LAUNCHED).
+// terminated afterwards, if LAUNCHED). An unknown status is not.
 func (s ServerStatus) IsTerminal() bool {
-	return s != ServerPending && s != ServerInProgress
+	return s.Valid() && s != ServerPending && s != ServerInProgress
+}
+
+// Valid reports whether s is a known status.
+func (s ServerStatus) Valid() bool {
+	switch s {
+	case ServerPending, ServerInProgress, ServerLaunched, ServerFailed, ServerCancelled, ServerTerminated:
+		return true
+	}
+	return false
 }
 
 // Phase is what DRS is doing with an IN_PROGRESS server, from the job log.

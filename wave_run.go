@@ -25,8 +25,18 @@ var waveTransitions = transitions[WaveStatus]{
 // CanTransitionTo reports whether the transition table allows s → to.
 func (s WaveStatus) CanTransitionTo(to WaveStatus) bool { return waveTransitions.allows(s, to) }
 
-// IsTerminal reports whether the wave is over.
-func (s WaveStatus) IsTerminal() bool { return len(waveTransitions[s]) == 0 }
+// IsTerminal reports whether the wave is over. An unknown status is not.
+func (s WaveStatus) IsTerminal() bool { return s.Valid() && len(waveTransitions[s]) == 0 }
+
+// Valid reports whether s is a known status.
+func (s WaveStatus) Valid() bool {
+	switch s {
+	case WavePending, WaveLaunching, WaveInProgress, WaveCompleted,
+		WavePartial, WaveFailed, WaveCancelled, WaveSkipped:
+		return true
+	}
+	return false
+}
 
 // IsFailure reports whether the wave ended with failed servers or not at
 // all, which its failure policy then acts on.
