@@ -172,3 +172,27 @@ func TestThreeWaveDrill(t *testing.T) {
 		})
 	}
 }
+
+func TestLaunchSettingsApplied(t *testing.T) {
+	h := newHarness(t, storetest.SQLite, sim.Config{Seed: 1})
+	ctx := context.Background()
+	ex, err := h.eng.Start(ctx, engine.StartInput{Plan: "three-tier", Mode: wavedr.ModeDrill, InitiatedBy: "alice"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.waitFor(ex.ID, "the gate before app", func(e *wavedr.Execution) bool { return e.Status == wavedr.ExecutionPaused })
+	if _, err := h.eng.Resume(ctx, ex.ID, "bob"); err != nil {
+		t.Fatal(err)
+	}
+	done := h.waitFor(ex.ID, "app launched", func(e *wavedr.Execution) bool { return e.Wave("app").Status.IsTerminal() })
+	// The app-tier group of the example sets copyPrivateIp, copyTags,
+	// STARTED and BASIC right-sizing.
+	for _, s := range done.Wave("app").Servers {
+		if s.PrivateIP != s.SourceIP {
+			t.Errorf("%s: recovered IP %s, source IP %s: copyPrivateIp not applied", s.Hostname, s.PrivateIP, s.SourceIP)
+		}
+	}
+	if n := h.sim.Stats()["drs:UpdateLaunchConfiguration"].OK; n != 4 {
+		t.Errorf("UpdateLaunchConfiguration %d times, want 4 (one per app server)", n)
+	}
+}

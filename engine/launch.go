@@ -116,6 +116,9 @@ func (e *Engine) planChunks(ctx context.Context, ex *wavedr.Execution, w *wavedr
 		if err != nil {
 			return err
 		}
+		if err := e.applyLaunchSettings(ctx, g, servers, t); err != nil {
+			return err
+		}
 		current = append(current, servers...)
 	}
 	// Servers new since the start need a claim; a server another execution
@@ -491,4 +494,44 @@ func (e *Engine) wait(ctx context.Context, id, wave, reason string) error {
 		return err
 	}
 	return errWait
+}
+
+// applyLaunchSettings makes the DRS launch configuration of each server of
+// g match the group's launch settings before the wave launches. Only
+// differing configurations are updated, so a retried step changes nothing.
+func (e *Engine) applyLaunchSettings(ctx context.Context, g *wavedr.ProtectionGroup, servers []*wavedr.ServerRun, t targets) error {
+	ls := g.LaunchSettings
+	if ls == nil {
+		return nil
+	}
+	tg := t.target(g.AccountID, g.Region)
+	for _, s := range servers {
+		cur, err := e.rec.GetLaunchConfiguration(ctx, tg, s.SourceServerID)
+		if err != nil {
+			return fmt.Errorf("launch settings of %s: %w", s.SourceServerID, err)
+		}
+		want := *cur
+		setBool := func(dst *bool, v *bool) {
+			if v != nil {
+				*dst = *v
+			}
+		}
+		setBool(&want.CopyPrivateIP, ls.CopyPrivateIP)
+		setBool(&want.CopyTags, ls.CopyTags)
+		setBool(&want.OSByol, ls.OSByol)
+		if ls.LaunchDisposition != "" {
+			want.LaunchDisposition = ls.LaunchDisposition
+		}
+		if ls.RightSizingMethod != "" {
+			want.RightSizingMethod = ls.RightSizingMethod
+		}
+		if want == *cur {
+			continue
+		}
+		if _, err := e.rec.UpdateLaunchConfiguration(ctx, tg, &want); err != nil {
+			return fmt.Errorf("launch settings of %s: %w", s.SourceServerID, err)
+		}
+		e.log.Info("server.launch_settings", "group", g.Name, "sourceServerId", s.SourceServerID)
+	}
+	return nil
 }
