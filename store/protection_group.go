@@ -79,12 +79,6 @@ func (db *DB) ListProtectionGroups(ctx context.Context, f wavedr.ProtectionGroup
 
 // ListProtectionGroups: see [DB.ListProtectionGroups].
 func (tx *Tx) ListProtectionGroups(ctx context.Context, f wavedr.ProtectionGroupFilter) (*wavedr.Page[*wavedr.ProtectionGroup], error) {
-	limit, err := wavedr.PageLimit(f.Limit)
-	if err != nil {
-		return nil, err
-	}
-	const list = "groups"
-	digest := filterDigest(f.AccountID, f.Region)
 	var where []string
 	var args []any
 	if f.AccountID != "" {
@@ -93,36 +87,12 @@ func (tx *Tx) ListProtectionGroups(ctx context.Context, f wavedr.ProtectionGroup
 	if f.Region != "" {
 		where, args = append(where, "region = ?"), append(args, f.Region)
 	}
-	if f.Cursor != "" {
-		c, err := decodeCursor(f.Cursor, list, digest)
-		if err != nil {
-			return nil, err
-		}
-		where, args = append(where, "(name_key, id) > (?, ?)"), append(args, c.Key, c.ID)
-	}
-	rows, err := tx.query(ctx, `SELECT `+groupColumns+` FROM protection_groups`+whereClause(where)+`
-		ORDER BY name_key, id LIMIT ?`, append(args, limit+1)...)
-	if err != nil {
-		return nil, dbError("list protection groups", err)
-	}
-	defer rows.Close()
-	page := &wavedr.Page[*wavedr.ProtectionGroup]{Items: []*wavedr.ProtectionGroup{}}
-	for rows.Next() {
-		g, err := scanGroup(rows)
-		if err != nil {
-			return nil, dbError("list protection groups", err)
-		}
-		page.Items = append(page.Items, g)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, dbError("list protection groups", err)
-	}
-	if len(page.Items) > limit {
-		page.Items = page.Items[:limit]
-		last := page.Items[limit-1]
-		page.Next = encodeCursor(cursor{List: list, Filter: digest, Key: strings.ToLower(last.Name), ID: last.ID})
-	}
-	return page, nil
+	return groupList.page(ctx, tx, f.Limit, f.Cursor, filterDigest(f.AccountID, f.Region), where, args)
+}
+
+var groupList = byNameList[*wavedr.ProtectionGroup]{
+	list: "groups", table: "protection_groups", columns: groupColumns, scan: scanGroup,
+	key: func(g *wavedr.ProtectionGroup) (string, string) { return g.Name, g.ID },
 }
 
 // CreateProtectionGroup validates g, gives it an ID (when it has none) and

@@ -55,44 +55,12 @@ func (db *DB) ListRecoveryPlans(ctx context.Context, f wavedr.RecoveryPlanFilter
 
 // ListRecoveryPlans: see [DB.ListRecoveryPlans].
 func (tx *Tx) ListRecoveryPlans(ctx context.Context, f wavedr.RecoveryPlanFilter) (*wavedr.Page[*wavedr.RecoveryPlan], error) {
-	limit, err := wavedr.PageLimit(f.Limit)
-	if err != nil {
-		return nil, err
-	}
-	const list = "plans"
-	digest := filterDigest()
-	var where []string
-	var args []any
-	if f.Cursor != "" {
-		c, err := decodeCursor(f.Cursor, list, digest)
-		if err != nil {
-			return nil, err
-		}
-		where, args = append(where, "(name_key, id) > (?, ?)"), append(args, c.Key, c.ID)
-	}
-	rows, err := tx.query(ctx, `SELECT `+planColumns+` FROM recovery_plans`+whereClause(where)+`
-		ORDER BY name_key, id LIMIT ?`, append(args, limit+1)...)
-	if err != nil {
-		return nil, dbError("list recovery plans", err)
-	}
-	defer rows.Close()
-	page := &wavedr.Page[*wavedr.RecoveryPlan]{Items: []*wavedr.RecoveryPlan{}}
-	for rows.Next() {
-		p, err := scanPlan(rows)
-		if err != nil {
-			return nil, dbError("list recovery plans", err)
-		}
-		page.Items = append(page.Items, p)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, dbError("list recovery plans", err)
-	}
-	if len(page.Items) > limit {
-		page.Items = page.Items[:limit]
-		last := page.Items[limit-1]
-		page.Next = encodeCursor(cursor{List: list, Filter: digest, Key: strings.ToLower(last.Name), ID: last.ID})
-	}
-	return page, nil
+	return planList.page(ctx, tx, f.Limit, f.Cursor, filterDigest(), nil, nil)
+}
+
+var planList = byNameList[*wavedr.RecoveryPlan]{
+	list: "plans", table: "recovery_plans", columns: planColumns, scan: scanPlan,
+	key: func(p *wavedr.RecoveryPlan) (string, string) { return p.Name, p.ID },
 }
 
 // CreateRecoveryPlan validates p against the stored groups (in the same
