@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -284,46 +286,33 @@ func sameWaves(e *wavedr.Execution, stored []string) error {
 	return p.Err("execution " + e.ID)
 }
 
-// writeWaves upserts every wave and server of e, keyed by wave name and
-// source server ID, and deletes the stored servers e no longer lists.
-// stored names the waves already stored (nil on create).
+// writeWaves upserts the waves and servers of e that differ from what is
+// stored, keyed by wave name and source server ID, and deletes the stored
+// servers e no longer lists. Each row keeps a digest of its last write, so
+// an update that changes a few servers writes a few rows. stored names the
+// waves already stored (nil on create).
 func (tx *Tx) writeWaves(ctx context.Context, e *wavedr.Execution, stored []string) error {
 	waveStmt, err := tx.tx.PrepareContext(ctx, tx.dialect.rebind(`INSERT INTO execution_waves
-		(execution_id, wave_name, wave_number, status, data) VALUES (?, ?, ?, ?, ?)
+		(execution_id, wave_name, wave_number, status, data, digest) VALUES (?, ?, ?, ?, ?, ?)
 		ON CONFLICT (execution_id, wave_name) DO UPDATE
-		SET wave_number = excluded.wave_number, status = excluded.status, data = excluded.data`))
+		SET wave_number = excluded.wave_number, status = excluded.status, data = excluded.data, digest = excluded.digest`))
 	if err != nil {
 		return dbError("write waves", err)
 	}
 	defer waveStmt.Close()
 	serverStmt, err := tx.tx.PrepareContext(ctx, tx.dialect.rebind(`INSERT INTO execution_servers
-		(execution_id, wave_name, source_server_id, position, status, data) VALUES (?, ?, ?, ?, ?, ?)
+		(execution_id, wave_name, source_server_id, position, status, data, digest) VALUES (?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (execution_id, wave_name, source_server_id) DO UPDATE
-		SET position = excluded.position, status = excluded.status, data = excluded.data`))
+		SET position = excluded.position, status = excluded.status, data = excluded.data, digest = excluded.digest`))
 	if err != nil {
 		return dbError("write servers", err)
 	}
 	defer serverStmt.Close()
 
-	type serverKey struct{ wave, server string }
-	var gone map[serverKey]bool
+	var digests map[rowKey]string // as stored; what is left at the end is gone
 	if stored != nil {
-		gone = map[serverKey]bool{}
-		rows, err := tx.query(ctx, `SELECT wave_name, source_server_id FROM execution_servers WHERE execution_id = ?`, e.ID)
-		if err != nil {
-			return dbError("read servers", err)
-		}
-		for rows.Next() {
-			var k serverKey
-			if err := rows.Scan(&k.wave, &k.server); err != nil {
-				rows.Close()
-				return dbError("read servers", err)
-			}
-			gone[k] = true
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return dbError("read servers", err)
+		if digests, err = tx.rowDigests(ctx, e.ID); err != nil {
+			return err
 		}
 	}
 	for _, w := range e.Waves {
@@ -333,27 +322,74 @@ func (tx *Tx) writeWaves(ctx context.Context, e *wavedr.Execution, stored []stri
 		if err != nil {
 			return fmt.Errorf("store: encode wave %q: %w", w.Name, err)
 		}
-		if _, err := waveStmt.ExecContext(ctx, e.ID, w.Name, w.Number, string(w.Status), string(data)); err != nil {
-			return dbError("write wave "+quote(w.Name), err)
+		d := rowDigest(w.Number, data)
+		if old, ok := digests[rowKey{w.Name, ""}]; !ok || old != d {
+			if _, err := waveStmt.ExecContext(ctx, e.ID, w.Name, w.Number, string(w.Status), string(data), d); err != nil {
+				return dbError("write wave "+quote(w.Name), err)
+			}
 		}
+		delete(digests, rowKey{w.Name, ""})
 		for i, s := range w.Servers {
 			data, err := json.Marshal(s)
 			if err != nil {
 				return fmt.Errorf("store: encode server %s: %w", s.SourceServerID, err)
 			}
-			if _, err := serverStmt.ExecContext(ctx, e.ID, w.Name, s.SourceServerID, i, string(s.Status), string(data)); err != nil {
-				return dbError("write server "+s.SourceServerID, err)
+			k := rowKey{w.Name, s.SourceServerID}
+			d := rowDigest(i, data)
+			if old, ok := digests[k]; !ok || old != d {
+				if _, err := serverStmt.ExecContext(ctx, e.ID, w.Name, s.SourceServerID, i, string(s.Status), string(data), d); err != nil {
+					return dbError("write server "+s.SourceServerID, err)
+				}
 			}
-			delete(gone, serverKey{w.Name, s.SourceServerID})
+			delete(digests, k)
 		}
 	}
-	for k := range gone {
+	for k := range digests {
+		if k.server == "" {
+			continue // sameWaves has checked that every stored wave is still there
+		}
 		if _, err := tx.exec(ctx, `DELETE FROM execution_servers
 			WHERE execution_id = ? AND wave_name = ? AND source_server_id = ?`, e.ID, k.wave, k.server); err != nil {
 			return dbError("remove server "+k.server, err)
 		}
 	}
 	return nil
+}
+
+// rowKey names a wave row (server "") or a server row of an execution.
+type rowKey struct{ wave, server string }
+
+// rowDigests reads the digests of the stored wave and server rows of an
+// execution; a wave's own row has the server "".
+func (tx *Tx) rowDigests(ctx context.Context, id string) (map[rowKey]string, error) {
+	out := map[rowKey]string{}
+	rows, err := tx.query(ctx, `SELECT wave_name, '', digest FROM execution_waves WHERE execution_id = ?
+		UNION ALL SELECT wave_name, source_server_id, digest FROM execution_servers WHERE execution_id = ?`, id, id)
+	if err != nil {
+		return nil, dbError("read rows of execution "+id, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k rowKey
+		var d string
+		if err := rows.Scan(&k.wave, &k.server, &d); err != nil {
+			return nil, dbError("read rows of execution "+id, err)
+		}
+		out[k] = d
+	}
+	if err := rows.Err(); err != nil {
+		return nil, dbError("read rows of execution "+id, err)
+	}
+	return out, nil
+}
+
+// rowDigest identifies what a wave or server row holds: its position and
+// its JSON document (which carries its status).
+func rowDigest(position int, data []byte) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%d\n", position)
+	h.Write(data)
+	return hex.EncodeToString(h.Sum(nil)[:16])
 }
 
 // readWaves loads e's waves, ordered by number, each with its servers in

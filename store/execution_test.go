@@ -150,6 +150,22 @@ func testExecutionUpdate(t *testing.T, d storetest.Dialect) {
 	if moved.PlanID != p.ID || !moved.CreatedAt.Equal(start) {
 		t.Fatalf("update changed fixed fields: plan %s created %v", moved.PlanID, moved.CreatedAt)
 	}
+
+	// Only changed rows are rewritten: a change of one server, a swap of
+	// two servers' positions and no change at all each read back exactly.
+	cur, err := db.FindExecution(ctx, e.ID)
+	must(t, err)
+	w1 := cur.Wave("wave-1")
+	w1.Servers[0], w1.Servers[1] = w1.Servers[1], w1.Servers[0]
+	cur.Wave("wave-3").Servers[1].Hostname = "renamed-host"
+	must(t, db.UpdateExecution(ctx, cur))
+	again, err := db.FindExecution(ctx, e.ID)
+	must(t, err)
+	sameJSON(t, "execution after a partial change", again, cur)
+	must(t, db.UpdateExecution(ctx, again))
+	unchanged, err := db.FindExecution(ctx, e.ID)
+	must(t, err)
+	sameJSON(t, "execution after an update without changes", unchanged, again)
 }
 
 func testExecutionStaleVersion(t *testing.T, d storetest.Dialect) {
