@@ -13,12 +13,14 @@ const (
 	PrefixProtectionGroup = "pg"
 	PrefixRecoveryPlan    = "plan"
 	PrefixExecution       = "ex"
+	PrefixAPIToken        = "tok"
+	PrefixAudit           = "aud"
 )
 
 // crockford is the Crockford base32 alphabet, in lower case: no i, l, o, u.
 const crockford = "0123456789abcdefghjkmnpqrstvwxyz"
 
-var idPattern = regexp.MustCompile(`^(pg|plan|ex)-[0-9a-hjkmnp-tv-z]{26}$`)
+var idPattern = regexp.MustCompile(`^(pg|plan|ex|tok|aud)-[0-9a-hjkmnp-tv-z]{26}$`)
 
 // NewID returns a new ID "PREFIX-" followed by 26 characters: 48 bits of
 // milliseconds since the Unix epoch and 80 random bits, so IDs made later
