@@ -81,8 +81,9 @@ func HashAPITokenSecret(secret string) string {
 
 // APITokenStore keeps API tokens.
 type APITokenStore interface {
-	// CreateAPIToken stores t (ID, hash and times set by the caller);
-	// ECONFLICT when an active token has the same name.
+	// CreateAPIToken stores t with its hash, giving it an ID (when it has
+	// none) and its creation time; ECONFLICT when an active token has the
+	// same name.
 	CreateAPIToken(ctx context.Context, t *APIToken) error
 	// FindAPITokenByHash returns the token with that hash; ENOTFOUND.
 	FindAPITokenByHash(ctx context.Context, hash string) (*APIToken, error)

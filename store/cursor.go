@@ -17,7 +17,7 @@ import (
 // casual edits; it is not a signature, and a cursor grants nothing that the
 // filter alone would not.
 type cursor struct {
-	List   string `json:"l"`           // "groups", "plans", "executions"
+	List   string `json:"l"`           // "groups", "plans", "executions", "audit"
 	Filter string `json:"f,omitempty"` // digest of the filter the list was asked with
 	Key    string `json:"k,omitempty"` // lower-cased name, for name-ordered lists
 	Micros int64  `json:"t,omitempty"` // created_at in Unix microseconds, for executions

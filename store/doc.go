@@ -28,8 +28,8 @@
 // # Contract
 //
 // [DB] and [Tx] implement [wavedr.AccountService],
-// [wavedr.ProtectionGroupService], [wavedr.RecoveryPlanService] and
-// [wavedr.ExecutionStore]. A method of *DB runs in its own transaction and
+// [wavedr.ProtectionGroupService], [wavedr.RecoveryPlanService],
+// [wavedr.ExecutionStore], [wavedr.APITokenStore] and [wavedr.AuditStore]. A method of *DB runs in its own transaction and
 // changes the value it is given (ID, Version, timestamps) only when that
 // transaction commits; a method of *Tx changes it as soon as its statements
 // succeed, and the caller discards the value if it then rolls back.

@@ -49,6 +49,12 @@ var suite = []struct {
 	{"Claims", testClaims},
 	{"Transactions", testTransactions},
 	{"MigrationsIdempotent", testMigrationsIdempotent},
+	{"APITokens", testAPITokens},
+	{"APITokenRefusals", testAPITokenRefusals},
+	{"APITokenTouch", testAPITokenTouch},
+	{"AuditAppend", testAuditAppend},
+	{"AuditPaging", testAuditPaging},
+	{"AuditCursorTampering", testAuditCursorTampering},
 }
 
 func runSuite(t *testing.T, d storetest.Dialect) {
