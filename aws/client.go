@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
@@ -54,7 +55,11 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	if cfg.HTTPClient != nil {
 		// Set after loading: the loader would try to put a CA bundle
 		// (AWS_CA_BUNDLE) into the transport, which belongs to the caller.
-		base.HTTPClient = cfg.HTTPClient
+		base.HTTPClient = httpClient(cfg.HTTPClient)
+	} else if bc, ok := base.HTTPClient.(*awshttp.BuildableClient); ok {
+		base.HTTPClient = plainBodies{inner: bc} // keeps the loader's CA bundle
+	} else {
+		base.HTTPClient = httpClient(nil)
 	}
 	return &Client{
 		cfg:      cfg,
