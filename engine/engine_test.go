@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -24,10 +25,18 @@ type harness struct {
 	t   *testing.T
 	db  *store.DB
 	sim *sim.Simulator
+	rec *aws.Client // the adapter the engine uses, for acting on DRS outside wavedr
 	eng *engine.Engine
 }
 
 func newHarness(t *testing.T, d storetest.Dialect, cfg sim.Config) *harness {
+	t.Helper()
+	return newHarnessWith(t, d, cfg, nil)
+}
+
+// newHarnessWith is newHarness with a last say on the engine's
+// configuration (hooks, intervals) before the engine opens.
+func newHarnessWith(t *testing.T, d storetest.Dialect, cfg sim.Config, configure func(*engine.Config)) *harness {
 	t.Helper()
 	ctx := context.Background()
 	if cfg.Speed == 0 && cfg.Clock == nil {
@@ -49,11 +58,15 @@ func newHarness(t *testing.T, d storetest.Dialect, cfg sim.Config) *harness {
 		t.Fatal(err)
 	}
 	db := d.Open(t)
-	eng, err := engine.Open(ctx, engine.Config{
+	ecfg := engine.Config{
 		DB: db, Recovery: rec, Now: s.Now,
 		PollInterval: 100 * time.Millisecond, FindInterval: time.Second, RescueAfter: 5 * time.Second,
 		Logger: testLogger(),
-	})
+	}
+	if configure != nil {
+		configure(&ecfg)
+	}
+	eng, err := engine.Open(ctx, ecfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,7 +78,7 @@ func newHarness(t *testing.T, d storetest.Dialect, cfg sim.Config) *harness {
 		defer cancel()
 		_ = eng.StopWorkers(stop)
 	})
-	h := &harness{t: t, db: db, sim: s, eng: eng}
+	h := &harness{t: t, db: db, sim: s, rec: rec, eng: eng}
 	h.apply("../examples/three-tier.yaml")
 	return h
 }
@@ -84,7 +97,18 @@ func (h *harness) apply(path string) {
 		h.t.Fatal(err)
 	}
 	defer f.Close()
-	m, err := manifest.Load(path, f)
+	h.applyFrom(path, f)
+}
+
+// applyYAML applies a manifest written in the test.
+func (h *harness) applyYAML(name, text string) {
+	h.t.Helper()
+	h.applyFrom(name, strings.NewReader(text))
+}
+
+func (h *harness) applyFrom(name string, r io.Reader) {
+	h.t.Helper()
+	m, err := manifest.Load(name, r)
 	if err != nil {
 		h.t.Fatal(err)
 	}

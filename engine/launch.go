@@ -121,22 +121,6 @@ func (e *Engine) planChunks(ctx context.Context, ex *wavedr.Execution, w *wavedr
 		}
 		current = append(current, servers...)
 	}
-	// Servers new since the start need a claim; a server another execution
-	// holds fails here with that execution named.
-	claimed := map[string]string{}
-	for _, s := range current {
-		if w.Server(s.SourceServerID) != nil || ownedElsewhere(ex, w, s.SourceServerID) {
-			continue
-		}
-		err := e.db.ClaimServers(ctx, ex.ID, []string{s.SourceServerID})
-		if wavedr.ErrorCode(err) == wavedr.ECONFLICT {
-			claimed[s.SourceServerID] = wavedr.ErrorMessage(err)
-			continue
-		}
-		if err != nil {
-			return err
-		}
-	}
 	busy := map[string]*wavedr.Job{}
 	for _, tg := range targetsOf(current, t) {
 		jobs, err := e.activeJobs(ctx, tg)
@@ -153,6 +137,24 @@ func (e *Engine) planChunks(ctx context.Context, ex *wavedr.Execution, w *wavedr
 			return errNothing
 		}
 		now := e.now()
+		// Servers new since the start need a claim, made in this
+		// transaction so that it cannot outlive an execution finalized
+		// meanwhile; a server another execution holds fails here with that
+		// execution named.
+		claimed := map[string]string{}
+		for _, s := range current {
+			if cw.Server(s.SourceServerID) != nil || ownedElsewhere(cur, cw, s.SourceServerID) {
+				continue
+			}
+			err := tx.ClaimServers(ctx, cur.ID, []string{s.SourceServerID})
+			if wavedr.ErrorCode(err) == wavedr.ECONFLICT {
+				claimed[s.SourceServerID] = wavedr.ErrorMessage(err)
+				continue
+			}
+			if err != nil {
+				return err
+			}
+		}
 		var servers []*wavedr.ServerRun
 		for _, s := range current {
 			if ownedElsewhere(cur, cw, s.SourceServerID) {
@@ -456,6 +458,9 @@ func (e *Engine) endChunk(ctx context.Context, id, wave string, chunkIdx int, to
 				s.Reason = reason
 			}
 		}
+		// A LAUNCHING wave's reason only ever says why it waits; this
+		// chunk waits no more.
+		cw.Reason = ""
 		if nextChunk(cw) == nil {
 			settleWave(cw, e.now())
 		}

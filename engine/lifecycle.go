@@ -150,6 +150,11 @@ func cancelPending(e *wavedr.Execution, now time.Time, d *Decision) {
 			w.Reason = "cancelled before launch"
 			d.note("wave %s cancelled", w.Name)
 		case wavedr.WaveLaunching:
+			if len(w.Jobs) == 0 {
+				// Not yet split into chunks: no request was sent, and the
+				// launch step will not plan a wave that is cancelled.
+				cancelServers(w.Servers)
+			}
 			requested := false
 			for i := range w.Jobs {
 				j := &w.Jobs[i]

@@ -128,10 +128,15 @@ func observeServer(s *wavedr.ServerRun, job *wavedr.Job, detail *wavedr.ServerDe
 		_ = s.SetStatus(wavedr.ServerLaunched)
 		s.Reason = ""
 		if s.LaunchedAt.IsZero() {
+			// DRS records no time for LAUNCHED (there is no LAUNCH_END
+			// event), and EC2's LaunchTime is when the instance was
+			// created, at the start of the launch. So this is when the
+			// launch was first seen over, accurate to one poll — or the
+			// job's end, when this poll comes late (after a restart).
 			s.LaunchedAt = now
-		}
-		if !s.LaunchTime.IsZero() {
-			s.LaunchedAt = s.LaunchTime // EC2's own launch time is the truth
+			if !job.EndedAt.IsZero() && job.EndedAt.Before(now) {
+				s.LaunchedAt = job.EndedAt
+			}
 		}
 		if status == wavedr.LaunchTerminated {
 			_ = s.SetStatus(wavedr.ServerTerminated)
@@ -197,9 +202,6 @@ func mergeDetail(s *wavedr.ServerRun, d *wavedr.ServerDetail) {
 	}
 	if !d.LaunchTime.IsZero() {
 		s.LaunchTime = d.LaunchTime
-		if s.Status == wavedr.ServerLaunched {
-			s.LaunchedAt = d.LaunchTime
-		}
 	}
 	s.Missing = d.Missing
 }
@@ -246,6 +248,11 @@ func settleWave(w *wavedr.WaveRun, now time.Time) {
 	switch {
 	case launched == c.Total:
 		_ = w.SetStatus(wavedr.WaveCompleted, now)
+	case launched == 0 && c.Failed == 0 && w.Status == wavedr.WaveLaunching:
+		// Every server was cancelled before its chunk got a DRS job (a
+		// cancel while the launch waited for quota): nothing failed.
+		_ = w.SetStatus(wavedr.WaveCancelled, now)
+		w.Reason = "cancelled before launch"
 	case launched > 0:
 		_ = w.SetStatus(wavedr.WavePartial, now)
 	default:
