@@ -51,7 +51,11 @@ type Config struct {
 	Workers int
 	// RescueAfter is how long a job may stay running before River takes it
 	// for crashed and runs it again (on any replica). Every engine job is
-	// one short step, so a small value recovers quickly from a crash.
+	// one short step, so it can be small. River's rescuer runs on the
+	// leader, when it takes leadership and then about every 30s: a step
+	// lost with its process resumes within RescueAfter + 30s on a surviving
+	// replica, and about 20s after the start of a new engine when the
+	// crashed process was the only one (its leadership expires first).
 	// Default RescueAfterDefault; at least 1s.
 	RescueAfter time.Duration
 	// Logger receives the engine's events; nil means slog.Default().
@@ -205,8 +209,10 @@ func (e *Engine) StopWorkers(ctx context.Context) error {
 	return e.river.Stop(ctx)
 }
 
-// Kill stops the workers without letting running steps finish, as a crash
-// would; for tests of crash safety.
+// Kill stops the workers without letting running steps finish: their
+// contexts are cancelled and River records them for a retry. Unlike a
+// crash, it hands River's leadership over and leaves no job running; the
+// crash tests kill a real engine process instead.
 func (e *Engine) Kill(ctx context.Context) error {
 	return e.river.StopAndCancel(ctx)
 }
