@@ -66,7 +66,7 @@ type ServerRun struct {
 	JobStartedAt      time.Time `json:"jobStartedAt,omitzero"`      // DRS job created
 	SnapshotAt        time.Time `json:"snapshotAt,omitzero"`        // snapshot ready (SNAPSHOT_END or USING_PREVIOUS_SNAPSHOT)
 	ConversionAt      time.Time `json:"conversionAt,omitzero"`      // conversion done (CONVERSION_END)
-	LaunchedAt        time.Time `json:"launchedAt,omitzero"`        // LAUNCHED observed (EC2 launch time when known)
+	LaunchedAt        time.Time `json:"launchedAt,omitzero"`        // LAUNCHED first observed (or the job's end, if earlier); EC2's LaunchTime is the instance's creation
 	TerminatedAt      time.Time `json:"terminatedAt,omitzero"`
 }
 

@@ -224,3 +224,31 @@ func TestWaveDeadline(t *testing.T) {
 		t.Fatalf("after deadline: %s %s %q", w.Status, w.Servers[0].Status, w.Reason)
 	}
 }
+
+// TestLaunchedAtIsWhenLaunchWasSeen: DRS gives no time for LAUNCHED and
+// EC2's LaunchTime is the instance's creation, at the start of the launch;
+// LaunchedAt is the first poll that saw LAUNCHED, or the job's end when
+// that poll came later.
+func TestLaunchedAtIsWhenLaunchWasSeen(t *testing.T) {
+	created := t0.Add(time.Minute)
+	job := &wavedr.Job{ID: "drsjob-1", Status: wavedr.JobStarted, CreatedAt: t0}
+	detail := &wavedr.ServerDetail{SourceServerID: "s-1", LaunchStatus: wavedr.LaunchLaunched, LaunchTime: created}
+	s := &wavedr.ServerRun{ServerDetail: wavedr.ServerDetail{SourceServerID: "s-1"}, Status: wavedr.ServerInProgress}
+	seen := t0.Add(4 * time.Minute)
+	observeServer(s, job, detail, nil, seen)
+	if !s.LaunchedAt.Equal(seen) || !s.LaunchTime.Equal(created) {
+		t.Fatalf("LaunchedAt %v LaunchTime %v; want %v and %v", s.LaunchedAt, s.LaunchTime, seen, created)
+	}
+	observeServer(s, job, detail, nil, seen.Add(time.Minute))
+	if !s.LaunchedAt.Equal(seen) {
+		t.Fatalf("a later poll moved LaunchedAt to %v", s.LaunchedAt)
+	}
+
+	late := &wavedr.ServerRun{ServerDetail: wavedr.ServerDetail{SourceServerID: "s-1"}, Status: wavedr.ServerInProgress}
+	ended := t0.Add(5 * time.Minute)
+	done := &wavedr.Job{ID: "drsjob-1", Status: wavedr.JobCompleted, CreatedAt: t0, EndedAt: ended}
+	observeServer(late, done, detail, nil, t0.Add(time.Hour))
+	if !late.LaunchedAt.Equal(ended) {
+		t.Fatalf("first seen an hour later: LaunchedAt %v, want the job's end %v", late.LaunchedAt, ended)
+	}
+}
