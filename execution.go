@@ -365,6 +365,9 @@ type ExecutionStore interface {
 	UpdateExecution(ctx context.Context, e *Execution) error
 	// ActiveExecutionIDs returns the IDs of executions not yet over.
 	ActiveExecutionIDs(ctx context.Context) ([]string, error)
+	// CleaningExecutionIDs returns the IDs of executions whose drill
+	// cleanup is in progress.
+	CleaningExecutionIDs(ctx context.Context) ([]string, error)
 	// ClaimServers records that the execution recovers the source servers,
 	// so that no other execution can take them while it is active.
 	// Claiming a server the execution already holds is a no-op. If another

@@ -153,9 +153,10 @@ func (w *pollWorker) Work(ctx context.Context, job *river.Job[pollArgs]) error {
 	return river.JobSnooze(e.cfg.PollInterval)
 }
 
-// Find makes sure every active execution has its poll scheduled, and every
-// LAUNCHING wave its launch: the safety net for work lost to a crash or a
-// discarded job. It returns how many executions are active and how many
+// Find makes sure every active execution has its poll scheduled, every
+// LAUNCHING wave its launch, and every drill cleanup in progress its
+// terminate job: the safety net for work lost to a crash or a discarded
+// job. It returns how many executions are active and how many
 // jobs it had to schedule again.
 func (e *Engine) Find(ctx context.Context) (active, rescheduled int, err error) {
 	ids, err := e.db.ActiveExecutionIDs(ctx)
@@ -183,6 +184,28 @@ func (e *Engine) Find(ctx context.Context) (active, rescheduled int, err error) 
 					rescheduled++
 					e.log.Warn("find.rescheduled", "executionId", id, "job", args.Kind())
 				}
+			}
+			return nil
+		})
+		if err != nil && !errors.Is(err, context.Canceled) {
+			e.log.Error("find.failed", "executionId", id, "err", err)
+		}
+	}
+	// A drill's cleanup runs after its execution is over: its terminate
+	// job is looked after on its own.
+	cleaning, err := e.db.CleaningExecutionIDs(ctx)
+	if err != nil {
+		return len(ids), rescheduled, err
+	}
+	for _, id := range cleaning {
+		err := e.db.InTx(ctx, func(tx *store.Tx) error {
+			res, err := e.river.InsertTx(ctx, tx.SQL(), terminateArgs{ExecutionID: id}, nil)
+			if err != nil {
+				return err
+			}
+			if !res.UniqueSkippedAsDuplicate {
+				rescheduled++
+				e.log.Warn("find.rescheduled", "executionId", id, "job", terminateArgs{}.Kind())
 			}
 			return nil
 		})

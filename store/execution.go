@@ -42,7 +42,7 @@ func scanExecution(row interface{ Scan(...any) error }) (*wavedr.Execution, erro
 }
 
 // executionArgs are the stored values of e's columns that change over
-// its life, from status to last_polled_at, in the order of the INSERT and
+// its life, from status to cleanup_status, in the order of the INSERT and
 // UPDATE below.
 func (tx *Tx) executionArgs(e *wavedr.Execution) ([]any, error) {
 	pause, err := jsonArg(e.Pause)
@@ -64,7 +64,7 @@ func (tx *Tx) executionArgs(e *wavedr.Execution) ([]any, error) {
 	}
 	d := tx.dialect
 	return []any{string(e.Status), e.Reason, pause, reqs, cleanup, counts, sum.Waves, sum.WavesDone,
-		d.timeArg(e.StartedAt), d.timeArg(e.EndedAt), d.timeArg(e.LastPolledAt)}, nil
+		d.timeArg(e.StartedAt), d.timeArg(e.EndedAt), d.timeArg(e.LastPolledAt), string(e.Cleanup.Status)}, nil
 }
 
 // CreateExecution stores a new execution with every wave and server, with
@@ -105,9 +105,9 @@ func (tx *Tx) CreateExecution(ctx context.Context, e *wavedr.Execution) error {
 	}
 	_, err = tx.exec(ctx, `INSERT INTO executions
 		(status, reason, pause, requests, cleanup, counts, waves_total, waves_done,
-		 started_at, ended_at, last_polled_at,
+		 started_at, ended_at, last_polled_at, cleanup_status,
 		 id, plan_id, plan_name, plan_version, mode, initiated_by, created_at, version)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)`,
 		append(args, c.ID, c.PlanID, c.PlanName, c.PlanVersion, string(c.Mode), c.InitiatedBy,
 			tx.dialect.timeArg(c.CreatedAt))...)
 	if v := violationOf(err); v == primaryKeyViolation || v == uniqueViolation {
@@ -174,7 +174,7 @@ func (tx *Tx) UpdateExecution(ctx context.Context, e *wavedr.Execution) error {
 	err = tx.queryRow(ctx, `UPDATE executions
 		SET status = ?, reason = ?, pause = ?, requests = ?, cleanup = ?, counts = ?,
 		    waves_total = ?, waves_done = ?, started_at = ?, ended_at = ?, last_polled_at = ?,
-		    version = version + 1
+		    cleanup_status = ?, version = version + 1
 		WHERE id = ? AND version = ?
 		RETURNING plan_id, plan_name, plan_version, mode, initiated_by, created_at`,
 		append(args, c.ID, c.Version)...).Scan(&c.PlanID, &c.PlanName, &c.PlanVersion, &c.Mode, &c.InitiatedBy, timeCol(&c.CreatedAt))

@@ -126,6 +126,25 @@ func (tx *Tx) ActiveExecutionIDs(ctx context.Context) ([]string, error) {
 	return ids, nil
 }
 
+// CleaningExecutionIDs returns the IDs of the executions whose drill
+// cleanup is in progress (TERMINATING), oldest first.
+func (db *DB) CleaningExecutionIDs(ctx context.Context) ([]string, error) {
+	return readTx(ctx, db, func(tx *Tx) ([]string, error) { return tx.CleaningExecutionIDs(ctx) })
+}
+
+// CleaningExecutionIDs: see [DB.CleaningExecutionIDs].
+func (tx *Tx) CleaningExecutionIDs(ctx context.Context) ([]string, error) {
+	ids, err := tx.queryStrings(ctx, `SELECT id FROM executions WHERE cleanup_status = ?
+		ORDER BY created_at, id`, string(wavedr.CleanupTerminating))
+	if err != nil {
+		return nil, dbError("list cleanups in progress", err)
+	}
+	if ids == nil {
+		ids = []string{}
+	}
+	return ids, nil
+}
+
 // activeStatusArgs are wavedr.ActiveExecutionStatuses as query arguments.
 func activeStatusArgs() []any {
 	out := make([]any, len(wavedr.ActiveExecutionStatuses))

@@ -353,4 +353,28 @@ func testActiveExecutions(t *testing.T, d storetest.Dialect) {
 	if strings.Join(ids, ",") != strings.Join(want, ",") {
 		t.Fatalf("active = %v, want %v", ids, want)
 	}
+
+	// Cleanups in progress are listed whatever the execution's status,
+	// and leave the list when they end.
+	ids, err = db.CleaningExecutionIDs(ctx)
+	must(t, err)
+	if len(ids) != 0 {
+		t.Fatalf("cleaning = %v, want none", ids)
+	}
+	done := newExecution(t, ctx, db, p, clock.Advance(time.Minute))
+	done.Status = wavedr.ExecutionCompleted
+	done.Cleanup = wavedr.Cleanup{Status: wavedr.CleanupTerminating, RequestedBy: "alice", StartedAt: clock.Now()}
+	must(t, db.CreateExecution(ctx, done))
+	ids, err = db.CleaningExecutionIDs(ctx)
+	must(t, err)
+	if strings.Join(ids, ",") != done.ID {
+		t.Fatalf("cleaning = %v, want %s", ids, done.ID)
+	}
+	done.Cleanup.Status = wavedr.CleanupCompleted
+	must(t, db.UpdateExecution(ctx, done))
+	ids, err = db.CleaningExecutionIDs(ctx)
+	must(t, err)
+	if len(ids) != 0 {
+		t.Fatalf("cleaning after the cleanup ended = %v, want none", ids)
+	}
 }

@@ -1,0 +1,5 @@
+-- The drill cleanup's status in a column of its own, so that find can list
+-- the cleanups in progress (their executions are already over).
+ALTER TABLE executions ADD COLUMN cleanup_status TEXT NOT NULL DEFAULT '';
+UPDATE executions SET cleanup_status = coalesce(json_extract(cleanup, '$.status'), '');
+CREATE INDEX executions_cleanup_status ON executions (cleanup_status) WHERE cleanup_status = 'TERMINATING';
