@@ -65,12 +65,15 @@ type Config struct {
 	Hooks Hooks
 }
 
-// Hooks are test points at the steps of a launch. A hook that returns an
-// error stops the step there, as a crash would.
+// Hooks are test points at the steps of a launch, and the poll cycle's
+// measurement. A hook that returns an error stops the step there.
 type Hooks struct {
 	BeforeStartRecovery func(executionID, wave string, chunk int) error
 	AfterStartRecovery  func(executionID, wave string, chunk int, jobID string) error
 	AfterObserve        func(executionID string) error
+	// AfterPollCycle is called after each poll cycle that recorded its
+	// observation, with the cycle's wall-clock duration (for metrics).
+	AfterPollCycle func(executionID string, d time.Duration)
 }
 
 func (c *Config) setDefaults() error {

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/riverqueue/river"
 
@@ -111,6 +112,7 @@ type pollWorker struct {
 
 func (w *pollWorker) Work(ctx context.Context, job *river.Job[pollArgs]) error {
 	e := w.e
+	start := time.Now()
 	id := job.Args.ExecutionID
 	ex, err := e.db.FindExecution(ctx, id)
 	if wavedr.ErrorCode(err) == wavedr.ENOTFOUND {
@@ -146,6 +148,9 @@ func (w *pollWorker) Work(ctx context.Context, job *river.Job[pollArgs]) error {
 	})
 	if err != nil {
 		return err
+	}
+	if h := e.cfg.Hooks.AfterPollCycle; h != nil {
+		h(id, time.Since(start))
 	}
 	if r.Execution.Status.IsTerminal() {
 		return nil

@@ -194,7 +194,7 @@ func (tx *Tx) ListAPITokens(ctx context.Context) ([]*wavedr.APIToken, error) {
 // revoked keeps its first revocation and is returned as it is; ENOTFOUND
 // for an unknown ID.
 func (db *DB) RevokeAPIToken(ctx context.Context, id, by string, now time.Time) (*wavedr.APIToken, error) {
-	return readTx(ctx, db, func(tx *Tx) (*wavedr.APIToken, error) { return tx.RevokeAPIToken(ctx, id, by, now) })
+	return resultTx(ctx, db, func(tx *Tx) (*wavedr.APIToken, error) { return tx.RevokeAPIToken(ctx, id, by, now) })
 }
 
 // RevokeAPIToken: see [DB.RevokeAPIToken].

@@ -98,8 +98,8 @@ func inTx[T any](ctx context.Context, db *DB, v *T, f func(tx *Tx, c *T) error) 
 	return nil
 }
 
-// readTx runs f in a transaction and returns its result.
-func readTx[R any](ctx context.Context, db *DB, f func(tx *Tx) (R, error)) (R, error) {
+// resultTx runs the writing f in a transaction and returns its result.
+func resultTx[R any](ctx context.Context, db *DB, f func(tx *Tx) (R, error)) (R, error) {
 	var r R
 	err := db.InTx(ctx, func(tx *Tx) error {
 		var err error
@@ -107,6 +107,33 @@ func readTx[R any](ctx context.Context, db *DB, f func(tx *Tx) (R, error)) (R, e
 		return err
 	})
 	return r, err
+}
+
+// readTx runs the reading f in a transaction and returns its result. On PostgreSQL a
+// read-only f (the Find and List methods of DB) runs in a read-only
+// REPEATABLE READ transaction: its statements all see one snapshot, so an
+// execution read in several statements (its row, its waves, its servers)
+// cannot mix two versions, as it could at the default READ COMMITTED.
+// SQLite's transactions are serialized already.
+func readTx[R any](ctx context.Context, db *DB, f func(tx *Tx) (R, error)) (R, error) {
+	var r R
+	run := func(tx *Tx) error {
+		var err error
+		r, err = f(tx)
+		return err
+	}
+	if db.dialect != Postgres {
+		return r, db.InTx(ctx, run)
+	}
+	sqlTx, err := db.sql.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
+	if err != nil {
+		return r, dbError("begin transaction", err)
+	}
+	defer sqlTx.Rollback() //nolint:errcheck // read-only: nothing to keep
+	if err := run(&Tx{tx: sqlTx, dialect: db.dialect, now: normalTime(db.now())}); err != nil {
+		return r, err
+	}
+	return r, nil
 }
 
 // versionConflict explains why a conditional write of the row id of table
