@@ -45,6 +45,8 @@ func (a *Account) Validate() error {
 		p.Add("name", "is required")
 	} else if len(a.Name) > 128 {
 		p.Add("name", "must be at most 128 characters")
+	} else if !ValidText(a.Name) {
+		p.Add("name", textRule)
 	}
 	if a.RoleARN != "" {
 		m := roleARNPattern.FindStringSubmatch(a.RoleARN)

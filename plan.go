@@ -129,6 +129,8 @@ func (p *RecoveryPlan) Validate(groups GroupLookup) error {
 	}
 	if len(p.Description) > 1024 {
 		pr.Add("description", "must be at most 1024 characters")
+	} else if !ValidText(p.Description) {
+		pr.Add("description", textRule)
 	}
 	switch {
 	case len(p.Waves) == 0:

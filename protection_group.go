@@ -100,6 +100,8 @@ func (g *ProtectionGroup) Validate() error {
 	}
 	if len(g.Description) > 1024 {
 		p.Add("description", "must be at most 1024 characters")
+	} else if !ValidText(g.Description) {
+		p.Add("description", textRule)
 	}
 	if g.AccountID != "" && !ValidAccountID(g.AccountID) {
 		p.Add("accountId", "must be a 12-digit AWS account ID")
@@ -115,7 +117,7 @@ func (g *ProtectionGroup) Validate() error {
 	}
 	seen := map[string]bool{}
 	for i, id := range g.ServerIDs {
-		f := Indexed("servers", i)
+		f := Indexed("serverIds", i)
 		switch {
 		case !ValidSourceServerID(id):
 			p.Add(f, "%q is not a DRS source server ID (s- and 17 hex digits)", id)
@@ -134,9 +136,13 @@ func (g *ProtectionGroup) Validate() error {
 				p.Add(f, "a tag key must be 1-128 characters")
 			} else if strings.HasPrefix(strings.ToLower(k), "aws:") {
 				p.Add(f, "tag keys starting with aws: are reserved")
+			} else if !ValidText(k) {
+				p.Add(f, "a tag key "+textRule)
 			}
-			if len(g.Selector.Tags[k]) > 256 {
+			if v := g.Selector.Tags[k]; len(v) > 256 {
 				p.Add(f, "a tag value must be at most 256 characters")
+			} else if !ValidText(v) {
+				p.Add(f, "a tag value "+textRule)
 			}
 		}
 	}

@@ -34,6 +34,8 @@ func TestProtectionGroupValidate(t *testing.T) {
 		{"name of 63 characters", byID, func(g *ProtectionGroup) { g.Name = strings.Repeat("a", 63) }, nil},
 		{"name of 64 characters", byID, func(g *ProtectionGroup) { g.Name = strings.Repeat("a", 64) }, []string{"name"}},
 		{"description too long", byID, func(g *ProtectionGroup) { g.Description = strings.Repeat("d", 1025) }, []string{"description"}},
+		{"NUL in the description", byID, func(g *ProtectionGroup) { g.Description = "a\x00b" }, []string{"description"}},
+		{"invalid UTF-8 in the description", byID, func(g *ProtectionGroup) { g.Description = "a\xffb" }, []string{"description"}},
 		{"account ID malformed", byID, func(g *ProtectionGroup) { g.AccountID = "1234" }, []string{"accountId"}},
 		{"region missing", byID, func(g *ProtectionGroup) { g.Region = "" }, []string{"region"}},
 		{"region malformed", byID, func(g *ProtectionGroup) { g.Region = "virginia" }, []string{"region"}},
@@ -42,10 +44,10 @@ func TestProtectionGroupValidate(t *testing.T) {
 		{"empty server list", byID, func(g *ProtectionGroup) { g.ServerIDs = []string{} }, []string{""}},
 		{"malformed server IDs", byID, func(g *ProtectionGroup) {
 			g.ServerIDs = []string{"s-0123456789abcdef", "S-0123456789ABCDEF0", "i-0123456789abcdef0", "s-0123456789abcdefg", "s-0123456789abcdef0"}
-		}, []string{"servers[0]", "servers[1]", "servers[2]", "servers[3]"}},
+		}, []string{"serverIds[0]", "serverIds[1]", "serverIds[2]", "serverIds[3]"}},
 		{"duplicate server IDs", byID, func(g *ProtectionGroup) {
 			g.ServerIDs = append(g.ServerIDs, "s-00000000000000001", "s-0123456789abcdef0")
-		}, []string{"servers[2]", "servers[3]"}},
+		}, []string{"serverIds[2]", "serverIds[3]"}},
 		{"selector without tags", byTag, func(g *ProtectionGroup) { g.Selector.Tags = nil }, []string{"selector.tags"}},
 		{"tag key empty", byTag, func(g *ProtectionGroup) { g.Selector.Tags[""] = "x" }, []string{"selector.tags."}},
 		{"tag key too long", byTag, func(g *ProtectionGroup) { g.Selector.Tags[strings.Repeat("k", 129)] = "x" }, []string{"selector.tags." + strings.Repeat("k", 129)}},

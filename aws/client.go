@@ -69,3 +69,7 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 		targets:  map[wavedr.Target]*targetClients{},
 	}, nil
 }
+
+// Region is the local account's region as the SDK resolved it (flag,
+// environment or shared config file); empty if none is configured.
+func (c *Client) Region() string { return c.base.Region }

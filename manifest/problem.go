@@ -146,10 +146,19 @@ func (o *Object) domainProblems(err error) (problems, error) {
 	}
 	var ps problems
 	for _, d := range e.Details {
-		ps.add(o.problem(d.Field, "%s", d.Rule))
+		ps.add(o.problem(yamlField(d.Field), "%s", d.Rule))
 	}
 	if len(e.Details) == 0 {
 		ps.add(o.problem("", "%s", e.Message))
 	}
 	return ps, nil
+}
+
+// yamlField spells a domain field path as the YAML does: a group's
+// serverIds are its servers.
+func yamlField(field string) string {
+	if rest, ok := strings.CutPrefix(field, "serverIds"); ok {
+		return "servers" + rest
+	}
+	return field
 }

@@ -158,10 +158,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	}
 	ecfg := engine.Config{DB: db, PollInterval: *poll, Workers: *workers, Logger: log,
 		Hooks: engine.Hooks{AfterPollCycle: func(_ string, d time.Duration) { metrics.ObservePollCycle(d) }}}
-	localRegion := e.getenv("AWS_REGION")
-	if localRegion == "" {
-		localRegion = e.getenv("AWS_DEFAULT_REGION")
-	}
+	var localRegion string
 	if *useSim {
 		s, err := sim.New(sim.Config{Seed: *simSeed, Speed: *simSpeed})
 		if err != nil {
@@ -186,8 +183,13 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		if ecfg.PollInterval == 0 {
 			ecfg.PollInterval = serveSimPoll
 		}
-	} else if ecfg.Recovery, err = aws.New(ctx, aws.Config{Logger: log, OnCall: metrics.AWSCall}); err != nil {
-		return err
+	} else {
+		c, err := aws.New(ctx, aws.Config{Logger: log, OnCall: metrics.AWSCall})
+		if err != nil {
+			return err
+		}
+		// The SDK's region: flag, environment or shared config file.
+		ecfg.Recovery, localRegion = c, c.Region()
 	}
 	eng, err := engine.Open(ctx, ecfg)
 	if err != nil {
