@@ -155,7 +155,10 @@ func (w *pollWorker) Work(ctx context.Context, job *river.Job[pollArgs]) error {
 	if r.Execution.Status.IsTerminal() {
 		return nil
 	}
-	return river.JobSnooze(e.cfg.PollInterval)
+	// The next cycle starts one interval after this one started, not after
+	// it ended, so the period is the interval however long a cycle takes
+	// (but a slow cycle still leaves the database a breather).
+	return river.JobSnooze(max(e.cfg.PollInterval-time.Since(start), e.cfg.PollInterval/4))
 }
 
 // Find makes sure every active execution has its poll scheduled, every
