@@ -224,6 +224,14 @@ type ServerDetail struct {
 	Missing []string `json:"missing,omitempty"` // e.g. "EC2 instance i-0abc not found (yet)"
 }
 
+// EnrichOptions narrow an Enrich.
+type EnrichOptions struct {
+	// SkipSourceServers leaves out the source servers' own details
+	// (hostname, source IP, tags, replication state): a caller that knows
+	// them already saves a DescribeSourceServers per call.
+	SkipSourceServers bool
+}
+
 // Enrichment is the result of observing a set of launch jobs.
 type Enrichment struct {
 	Jobs    []*Job          // every requested job DRS knows, in request order
@@ -275,7 +283,7 @@ type Recovery interface {
 	// Enrich observes the launch jobs and returns every participating server
 	// merged with its source server, recovery instance and EC2 instance, in
 	// as few calls as the batch limits allow.
-	Enrich(ctx context.Context, t Target, jobIDs []string) (*Enrichment, error)
+	Enrich(ctx context.Context, t Target, jobIDs []string, opts EnrichOptions) (*Enrichment, error)
 
 	// AccountID returns the account the target's credentials act in
 	// (STS GetCallerIdentity, after AssumeRole for a target account).

@@ -23,7 +23,7 @@ import (
 // that is not found, or whose lookup failed, leaves its fields empty with
 // the reason in ServerDetail.Missing; only a failure of DescribeJobs (or
 // a canceled context) fails the whole call.
-func (c *Client) Enrich(ctx context.Context, t wavedr.Target, jobIDs []string) (*wavedr.Enrichment, error) {
+func (c *Client) Enrich(ctx context.Context, t wavedr.Target, jobIDs []string, opts wavedr.EnrichOptions) (*wavedr.Enrichment, error) {
 	const op = "drs DescribeJobs"
 	tc, err := c.clients(t)
 	if err != nil {
@@ -69,6 +69,9 @@ func (c *Client) Enrich(ctx context.Context, t wavedr.Target, jobIDs []string) (
 
 	if err := c.mergeRecoveryInstances(ctx, tc, res.Servers, unique(riIDs)); err != nil {
 		return nil, err
+	}
+	if opts.SkipSourceServers {
+		return res, nil
 	}
 	if err := c.mergeSourceServers(ctx, tc, res.Servers, unique(serverIDs)); err != nil {
 		return nil, err

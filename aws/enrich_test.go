@@ -25,7 +25,7 @@ func TestEnrich(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.ResetStats()
-	res, err := c.Enrich(ctx, local, append(jobIDs, "drsjob-00000000000000000"))
+	res, err := c.Enrich(ctx, local, append(jobIDs, "drsjob-00000000000000000"), wavedr.EnrichOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +75,7 @@ func TestEnrichSkipsEmptyLookups(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.ResetStats()
-	res, err := c.Enrich(ctx, local, []string{job.ID})
+	res, err := c.Enrich(ctx, local, []string{job.ID}, wavedr.EnrichOptions{})
 	if err != nil || len(res.Servers) != 2 {
 		t.Fatalf("Enrich: %+v, %v", res, err)
 	}
@@ -87,7 +87,7 @@ func TestEnrichSkipsEmptyLookups(t *testing.T) {
 	if calls(s, "drs:DescribeRecoveryInstances") != 0 || calls(s, "ec2:DescribeInstances") != 0 {
 		t.Errorf("lookups with nothing to ask: %v", s.Stats())
 	}
-	empty, err := c.Enrich(ctx, local, nil)
+	empty, err := c.Enrich(ctx, local, nil, wavedr.EnrichOptions{})
 	if err != nil || len(empty.Jobs) != 0 || len(empty.Servers) != 0 {
 		t.Errorf("Enrich of no jobs: %+v, %v", empty, err)
 	}
@@ -107,7 +107,7 @@ func TestEnrichDegradesOnLookupFailure(t *testing.T) {
 	if err := s.AddFault(sim.Fault{Kind: sim.FaultError, Op: "ec2:DescribeInstances"}); err != nil {
 		t.Fatal(err)
 	}
-	res, err := c.Enrich(ctx, local, jobIDs)
+	res, err := c.Enrich(ctx, local, jobIDs, wavedr.EnrichOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,7 +136,7 @@ func launchFleet(tb testing.TB, n int) (*sim.Simulator, *Client, []string) {
 // with a recovery instance.
 func enrichCalls(tb testing.TB, s *sim.Simulator, c *Client, jobIDs []string) (stats map[string]int64, res *wavedr.Enrichment, instances int) {
 	s.ResetStats()
-	res, err := c.Enrich(context.Background(), local, jobIDs)
+	res, err := c.Enrich(context.Background(), local, jobIDs, wavedr.EnrichOptions{})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -200,4 +200,29 @@ func BenchmarkEnrich1000(b *testing.B) {
 		total += n
 	}
 	b.ReportMetric(float64(total), "calls/enrich")
+}
+
+// Without the source servers, an Enrich makes no DescribeSourceServers call
+// and still reports every job, launch status and instance.
+func TestEnrichSkipSourceServers(t *testing.T) {
+	s, c, jobIDs := launchFleet(t, 150)
+	s.ResetStats()
+	res, err := c.Enrich(context.Background(), local, jobIDs, wavedr.EnrichOptions{SkipSourceServers: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := s.Stats()["drs:DescribeSourceServers"].Calls; n != 0 {
+		t.Errorf("DescribeSourceServers called %d times", n)
+	}
+	if len(res.Jobs) != len(jobIDs) || len(res.Servers) == 0 {
+		t.Fatalf("%d jobs, %d servers", len(res.Jobs), len(res.Servers))
+	}
+	for _, d := range res.Servers {
+		if d.Hostname != "" {
+			t.Fatalf("server %s has a hostname without its source server", d.SourceServerID)
+		}
+		if d.LaunchStatus == wavedr.LaunchLaunched && (d.EC2InstanceID == "" || d.InstanceType == "") {
+			t.Fatalf("launched server %s lacks its instance: %+v", d.SourceServerID, d)
+		}
+	}
 }

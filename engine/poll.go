@@ -82,7 +82,8 @@ func (e *Engine) gather(ctx context.Context, ex *wavedr.Execution) (*observation
 		}
 	}
 	for _, wt := range byTarget {
-		en, err := e.rec.Enrich(ctx, wt.target, wt.jobs)
+		// The servers' own details were resolved when the wave was planned.
+		en, err := e.rec.Enrich(ctx, wt.target, wt.jobs, wavedr.EnrichOptions{SkipSourceServers: true})
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil, ctx.Err()

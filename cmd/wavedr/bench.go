@@ -123,7 +123,7 @@ func benchEnrich(ctx context.Context, e *env, args []string) error {
 
 	s.ResetStats()
 	start := time.Now()
-	res, err := c.Enrich(ctx, t, jobIDs)
+	res, err := c.Enrich(ctx, t, jobIDs, wavedr.EnrichOptions{})
 	if err != nil {
 		return err
 	}

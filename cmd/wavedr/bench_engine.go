@@ -501,8 +501,8 @@ func labelled[T any](ctx context.Context, work, method string, call func(context
 	return out, err
 }
 
-func (r routedRecovery) Enrich(ctx context.Context, t wavedr.Target, jobIDs []string) (*wavedr.Enrichment, error) {
-	return labelled(ctx, "poll", "Enrich", func(ctx context.Context) (*wavedr.Enrichment, error) { return r.poll.Enrich(ctx, t, jobIDs) })
+func (r routedRecovery) Enrich(ctx context.Context, t wavedr.Target, jobIDs []string, opts wavedr.EnrichOptions) (*wavedr.Enrichment, error) {
+	return labelled(ctx, "poll", "Enrich", func(ctx context.Context) (*wavedr.Enrichment, error) { return r.poll.Enrich(ctx, t, jobIDs, opts) })
 }
 
 func (r routedRecovery) DescribeJobLog(ctx context.Context, t wavedr.Target, jobID string) ([]wavedr.JobLogItem, error) {
