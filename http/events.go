@@ -576,17 +576,19 @@ func (b *Broker) subscribe(ctx context.Context, ids []string, lastID string) (*s
 		b.mu.Unlock()
 		return nil, nil, errNotRunning
 	}
-	var missing []string
+	// Every named execution is read again, not only those named from
+	// memory: the cache may be a poll interval old, and a client that
+	// connects right after a change (a resume) must not be shown the state
+	// before it. apply keeps the newer of the two.
+	var named []string
 	for id := range s.ids {
 		b.pins[id]++
-		if b.cache[id] == nil {
-			missing = append(missing, id)
-		}
+		named = append(named, id)
 	}
 	b.mu.Unlock()
-	sort.Strings(missing)
-	loaded := make([]*wavedr.Execution, 0, len(missing))
-	for _, id := range missing {
+	sort.Strings(named)
+	loaded := make([]*wavedr.Execution, 0, len(named))
+	for _, id := range named {
 		e, err := b.db.FindExecution(ctx, id)
 		if err != nil {
 			b.mu.Lock()

@@ -24,6 +24,7 @@ const (
 	exitInvalid  = 3 // the input (a file, a request) broke a rule
 	exitConflict = 4 // a conflict: stale version, server already in use
 	exitNotFound = 5
+	exitDenied   = 6 // not authenticated, or not allowed (the API answered 401 or 403)
 )
 
 // command is one subcommand. run returns an error; only main exits.
@@ -96,6 +97,8 @@ func run(ctx context.Context, e *env, args []string) int {
 		return exitConflict
 	case wavedr.ENOTFOUND:
 		return exitNotFound
+	case wavedr.EUNAUTHORIZED, wavedr.EFORBIDDEN:
+		return exitDenied
 	}
 	return exitFailure
 }
