@@ -180,8 +180,12 @@ func (e *Engine) startTerminations(ctx context.Context, ex *wavedr.Execution, t 
 	sort.Strings(keys)
 	var started []wavedr.WaveJob
 	add := func(tg wavedr.Target, j *wavedr.Job) {
+		ids := []string{} // the job's servers, as DRS lists them
+		for _, p := range j.Servers {
+			ids = append(ids, p.SourceServerID)
+		}
 		started = append(started, wavedr.WaveJob{Chunk: len(started), JobID: j.ID, AccountID: tg.AccountID, Region: tg.Region,
-			Status: j.Status, RequestedAt: e.now(), CreatedAt: j.CreatedAt})
+			ServerIDs: ids, Status: j.Status, RequestedAt: e.now(), CreatedAt: j.CreatedAt})
 	}
 	for _, k := range keys {
 		tg, servers := tgs[k], byTarget[k]
