@@ -73,7 +73,7 @@ func testProtectionGroups(t *testing.T, d storetest.Dialect) {
 	bad.ServerIDs = append(bad.ServerIDs, "i-123")
 	err = db.CreateProtectionGroup(ctx, bad)
 	wantField(t, err, "name")
-	wantField(t, err, "servers[1]")
+	wantField(t, err, "serverIds[1]")
 	if bad.ID != "" {
 		t.Errorf("a refused create gave the group ID %q", bad.ID)
 	}
