@@ -69,14 +69,22 @@ func (tx *Tx) ListExecutions(ctx context.Context, f wavedr.ExecutionFilter) (*wa
 	if !since.IsZero() {
 		where, args = append(where, "created_at >= ?"), append(args, tx.dialect.timeArg(since))
 	}
-	if !until.IsZero() {
-		where, args = append(where, "created_at < ?"), append(args, tx.dialect.timeArg(until))
-	}
+	var c *cursor
 	if f.Cursor != "" {
-		c, err := decodeCursor(f.Cursor, list, digest)
+		dc, err := decodeCursor(f.Cursor, list, digest)
 		if err != nil {
 			return nil, err
 		}
+		c = &dc
+	}
+	// A cursor made for this filter is below until already. Given both
+	// upper bounds, SQLite starts its index range at until and walks every
+	// earlier page again, so until is left out once a cursor bounds the
+	// range.
+	if !until.IsZero() && (c == nil || c.Micros >= until.UnixMicro()) {
+		where, args = append(where, "created_at < ?"), append(args, tx.dialect.timeArg(until))
+	}
+	if c != nil {
 		where = append(where, "(created_at, id) < (?, ?)")
 		args = append(args, tx.dialect.timeArg(time.UnixMicro(c.Micros)), c.ID)
 	}

@@ -90,6 +90,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	simSeed := fs.Int64("sim-seed", 1, "with --sim: seed of the simulated fleet")
 	poll := fs.Duration("poll-interval", 0, fmt.Sprintf("time between two observations of an execution (default %s, %s with --sim)", engine.PollIntervalDefault, serveSimPoll))
 	workers := fs.Int("workers", engine.WorkersDefault, "engine jobs this process runs at once")
+	rescueAfter := fs.Duration("rescue-after", engine.RescueAfterDefault, "how long an engine step may run before another replica takes it for crashed and runs it again (at least 1s; a step is also cancelled after half of it)")
 	shutdown := fs.Duration("shutdown-timeout", serveShutdownDefault, "on SIGINT/SIGTERM, how long requests in flight may take to finish")
 	logFormat := fs.String("log-format", "text", "log format on standard error: text or json")
 	verbose := fs.Bool("v", false, "log every request and the engine's debug events")
@@ -103,6 +104,8 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		return usagef("unexpected arguments: %s", strings.Join(fs.Args(), " "))
 	case *workers < 1:
 		return usagef("--workers must be at least 1")
+	case *rescueAfter < time.Second:
+		return usagef("--rescue-after must be at least 1s")
 	case *simSpeed <= 0:
 		return usagef("--sim-speed must be positive")
 	case *poll != 0 && *poll < engine.PollIntervalMin:
@@ -156,7 +159,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	ecfg := engine.Config{DB: db, PollInterval: *poll, Workers: *workers, Logger: log,
+	ecfg := engine.Config{DB: db, PollInterval: *poll, Workers: *workers, RescueAfter: *rescueAfter, Logger: log,
 		Hooks: engine.Hooks{AfterPollCycle: func(_ string, d time.Duration) { metrics.ObservePollCycle(d) }}}
 	var localRegion string
 	if *useSim {
