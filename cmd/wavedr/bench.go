@@ -2,12 +2,21 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
 	"fmt"
 	"io"
+	"net/url"
+	"os"
+	"path/filepath"
 	"sort"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver, to create and drop a benchmark's schema
 
 	"wavedr"
 	"wavedr/aws"
@@ -261,4 +270,54 @@ func launchDrills(ctx context.Context, c wavedr.Recovery, clock *sim.ManualClock
 		}
 	}
 	return all, nil
+}
+
+// benchDatabase returns the store URL a benchmark opens, its name for the
+// report, and a cleanup: given no URL, a SQLite file in a temporary
+// directory removed afterwards; given a PostgreSQL URL, a schema of the
+// run's own (search_path) dropped afterwards, so the database is left as
+// it was.
+func benchDatabase(ctx context.Context, dbURL, bench string, stderr io.Writer) (string, string, func(), error) {
+	switch {
+	case dbURL == "":
+		dir, err := os.MkdirTemp("", "wavedr-bench-"+bench+"-")
+		if err != nil {
+			return "", "", nil, err
+		}
+		u := url.URL{Path: filepath.ToSlash(filepath.Join(dir, "wavedr.db"))}
+		return "sqlite://" + u.EscapedPath(), "sqlite (temporary file)", func() { os.RemoveAll(dir) }, nil
+	case strings.HasPrefix(dbURL, "sqlite://"):
+		return dbURL, "sqlite (" + strings.TrimPrefix(dbURL, "sqlite://") + ")", func() {}, nil
+	}
+	u, err := url.Parse(dbURL)
+	if err != nil {
+		return "", "", nil, usagef("--db: %v", err)
+	}
+	var r [6]byte
+	if _, err := rand.Read(r[:]); err != nil {
+		return "", "", nil, err
+	}
+	schema := "wavedr_bench_" + hex.EncodeToString(r[:])
+	admin, err := sql.Open("pgx", dbURL)
+	if err != nil {
+		return "", "", nil, err
+	}
+	cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if _, err := admin.ExecContext(cctx, "CREATE SCHEMA "+schema); err != nil {
+		admin.Close()
+		return "", "", nil, fmt.Errorf("create schema %s: %w", schema, err)
+	}
+	cleanup := func() {
+		defer admin.Close()
+		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+		defer cancel()
+		if _, err := admin.ExecContext(dctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
+			fmt.Fprintf(stderr, "wavedr bench %s: drop schema %s: %v\n", bench, schema, err)
+		}
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String(), "postgres (schema " + schema + ", dropped afterwards)", cleanup, nil
 }

@@ -2,9 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,7 +13,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"path/filepath"
 	"runtime"
 	"runtime/pprof"
 	"slices"
@@ -26,8 +22,6 @@ import (
 	"sync"
 	"text/tabwriter"
 	"time"
-
-	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver, to create and drop the benchmark's schema
 
 	"wavedr"
 	"wavedr/aws"
@@ -162,7 +156,7 @@ type apiBenchRun struct {
 }
 
 func (b *apiBench) run(ctx context.Context) (*apiBenchResult, error) {
-	dbURL, storeName, cleanup, err := b.database(ctx)
+	dbURL, storeName, cleanup, err := benchDatabase(ctx, b.db, "api", b.stderr)
 	if err != nil {
 		return nil, err
 	}
@@ -754,52 +748,4 @@ func apiMs(v float64) string {
 		return d.Round(10 * time.Microsecond).String()
 	}
 	return d.Round(time.Microsecond).String()
-}
-
-// database returns the store URL to open, its name for the report, and a
-// cleanup: a SQLite file in a temporary directory removed afterwards, or a
-// PostgreSQL schema of the run's own (search_path) dropped afterwards.
-func (b *apiBench) database(ctx context.Context) (dbURL, name string, cleanup func(), err error) {
-	switch {
-	case b.db == "":
-		dir, err := os.MkdirTemp("", "wavedr-bench-api-")
-		if err != nil {
-			return "", "", nil, err
-		}
-		u := url.URL{Path: filepath.ToSlash(filepath.Join(dir, "wavedr.db"))}
-		return "sqlite://" + u.EscapedPath(), "sqlite (temporary file)", func() { os.RemoveAll(dir) }, nil
-	case strings.HasPrefix(b.db, "sqlite://"):
-		return b.db, "sqlite (" + strings.TrimPrefix(b.db, "sqlite://") + ")", func() {}, nil
-	}
-	u, err := url.Parse(b.db)
-	if err != nil {
-		return "", "", nil, usagef("--db: %v", err)
-	}
-	var r [6]byte
-	if _, err := rand.Read(r[:]); err != nil {
-		return "", "", nil, err
-	}
-	schema := "wavedr_bench_" + hex.EncodeToString(r[:])
-	admin, err := sql.Open("pgx", b.db)
-	if err != nil {
-		return "", "", nil, err
-	}
-	cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	if _, err := admin.ExecContext(cctx, "CREATE SCHEMA "+schema); err != nil {
-		admin.Close()
-		return "", "", nil, fmt.Errorf("create schema %s: %w", schema, err)
-	}
-	cleanup = func() {
-		defer admin.Close()
-		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
-		defer cancel()
-		if _, err := admin.ExecContext(dctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-			fmt.Fprintf(b.stderr, "wavedr bench api: drop schema %s: %v\n", schema, err)
-		}
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String(), "postgres (schema " + schema + ", dropped afterwards)", cleanup, nil
 }

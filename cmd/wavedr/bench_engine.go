@@ -4,18 +4,13 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"math"
-	"net/url"
 	"os"
-	"path/filepath"
 	"runtime"
 	"runtime/pprof"
 	"sort"
@@ -24,8 +19,6 @@ import (
 	"syscall"
 	"text/tabwriter"
 	"time"
-
-	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver, to create and drop the benchmark's schema
 
 	"wavedr"
 	"wavedr/aws"
@@ -207,7 +200,7 @@ func (b *engineBench) run(ctx context.Context) (*engineBenchResult, error) {
 		return wallOrigin.Add(time.Duration(float64(t.Sub(simOrigin)) / b.speed))
 	}
 
-	dbURL, storeName, cleanup, err := b.database(ctx)
+	dbURL, storeName, cleanup, err := benchDatabase(ctx, b.db, "engine", b.stderr)
 	if err != nil {
 		return nil, err
 	}
@@ -338,54 +331,6 @@ func (b *engineBench) run(ctx context.Context) (*engineBenchResult, error) {
 	res.calls(pollCalls.snapshot(), subtractCalls(otherCalls.snapshot(), startCalls), startCalls)
 	res.QuotaWaits = res.Logs["INFO wave.waiting"]
 	return res, waitErr
-}
-
-// database returns the store URL to open, its name for the report, and a
-// cleanup: a SQLite file in a temporary directory removed afterwards, or a
-// PostgreSQL schema of the run's own (search_path) dropped afterwards.
-func (b *engineBench) database(ctx context.Context) (dbURL, name string, cleanup func(), err error) {
-	switch {
-	case b.db == "":
-		dir, err := os.MkdirTemp("", "wavedr-bench-")
-		if err != nil {
-			return "", "", nil, err
-		}
-		u := url.URL{Path: filepath.ToSlash(filepath.Join(dir, "wavedr.db"))}
-		return "sqlite://" + u.EscapedPath(), "sqlite (temporary file)", func() { os.RemoveAll(dir) }, nil
-	case strings.HasPrefix(b.db, "sqlite://"):
-		return b.db, "sqlite (" + strings.TrimPrefix(b.db, "sqlite://") + ")", func() {}, nil
-	}
-	u, err := url.Parse(b.db)
-	if err != nil {
-		return "", "", nil, usagef("--db: %v", err)
-	}
-	var r [6]byte
-	if _, err := rand.Read(r[:]); err != nil {
-		return "", "", nil, err
-	}
-	schema := "wavedr_bench_" + hex.EncodeToString(r[:])
-	admin, err := sql.Open("pgx", b.db)
-	if err != nil {
-		return "", "", nil, err
-	}
-	cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	if _, err := admin.ExecContext(cctx, "CREATE SCHEMA "+schema); err != nil {
-		admin.Close()
-		return "", "", nil, fmt.Errorf("create schema %s: %w", schema, err)
-	}
-	cleanup = func() {
-		defer admin.Close()
-		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-		defer cancel()
-		if _, err := admin.ExecContext(dctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-			fmt.Fprintf(b.stderr, "wavedr bench engine: drop schema %s: %v\n", schema, err)
-		}
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String(), "postgres (schema " + schema + ", dropped afterwards)", cleanup, nil
 }
 
 // define stores the accounts, and per execution one protection group per
