@@ -138,7 +138,7 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 	river.AddWorker(workers, &terminateWorker{e: e})
 	river.AddWorker(workers, &findWorker{e: e})
 	rc, err := river.NewClient(driver, &river.Config{
-		Logger:               cfg.Logger.With("component", "river"),
+		Logger:               riverLogger(cfg.Logger),
 		Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}},
 		Workers:              workers,
 		FetchPollInterval:    max(cfg.PollInterval/5, PollIntervalMin),
@@ -238,4 +238,33 @@ type retryPolicy struct{ max time.Duration }
 func (p retryPolicy) NextRetry(job *rivertype.JobRow) time.Time {
 	d := time.Second << min(job.Attempt, 5)
 	return time.Now().Add(min(d, p.max))
+}
+
+// riverLogger is the engine's logger for River, which reports its routine
+// (producer counts, maintenance runs) at INFO every few seconds: those
+// lines are kept only when the engine's logger shows debug events.
+func riverLogger(l *slog.Logger) *slog.Logger {
+	h := l.Handler()
+	if !h.Enabled(context.Background(), slog.LevelDebug) {
+		h = minLevel{Handler: h, min: slog.LevelWarn}
+	}
+	return slog.New(h).With("component", "river")
+}
+
+// minLevel drops the records of a handler below min.
+type minLevel struct {
+	slog.Handler
+	min slog.Level
+}
+
+func (h minLevel) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= h.min && h.Handler.Enabled(ctx, l)
+}
+
+func (h minLevel) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return minLevel{Handler: h.Handler.WithAttrs(attrs), min: h.min}
+}
+
+func (h minLevel) WithGroup(name string) slog.Handler {
+	return minLevel{Handler: h.Handler.WithGroup(name), min: h.min}
 }
