@@ -74,7 +74,7 @@ func Open(ctx context.Context, rawURL string, opts ...Option) (*DB, error) {
 	}
 	pingCtx, cancel := context.WithTimeout(ctx, pingTimeout)
 	defer cancel()
-	if err := db.sql.PingContext(pingCtx); err != nil {
+	if err := db.ping(pingCtx); err != nil {
 		db.Close()
 		return nil, connectError(err)
 	}
@@ -89,6 +89,24 @@ func Open(ctx context.Context, rawURL string, opts ...Option) (*DB, error) {
 		return nil, err
 	}
 	return db, nil
+}
+
+// ping opens the first connection. On SQLite that runs the pragmas, and
+// switching a new file to WAL answers SQLITE_BUSY at once (no busy
+// handler) while another process does the same: it is tried again until
+// the context ends.
+func (db *DB) ping(ctx context.Context) error {
+	for {
+		err := db.sql.PingContext(ctx)
+		if err == nil || db.dialect != SQLite || !unavailable(err) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
 }
 
 // sqlitePath returns the file path of a sqlite:// URL, or ":memory:".
