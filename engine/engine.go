@@ -220,6 +220,10 @@ func (e *Engine) Kill(ctx context.Context) error {
 	return e.river.StopAndCancel(ctx)
 }
 
+// ClientID names this process among the replicas sharing the job queue
+// (River's client ID, as River's own tables record it).
+func (e *Engine) ClientID() string { return e.river.ID() }
+
 // now returns the engine's clock reading in UTC.
 func (e *Engine) now() time.Time { return e.cfg.Now().UTC() }
 

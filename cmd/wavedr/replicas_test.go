@@ -267,11 +267,11 @@ func (w *replicaWorld) startReplica(name string) *replica {
 	case <-time.After(time.Minute): // a hang guard
 		t.Fatalf("replica %s does not listen\n%s", name, r.log)
 	}
-	// River logs its client's ID once its client runs, soon after.
+	// serve logs its River client ID when it starts, right after it listens.
 	for wait := time.Now(); r.clientID == ""; time.Sleep(20 * time.Millisecond) {
 		for _, rec := range r.log.records() {
-			if rec["msg"] == "River client started" {
-				r.clientID, _ = rec["client_id"].(string)
+			if rec["msg"] == "serve.started" {
+				r.clientID, _ = rec["riverClientId"].(string)
 			}
 		}
 		if r.clientID == "" && time.Since(wait) > 30*time.Second { // a hang guard

@@ -228,7 +228,8 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if *useSim {
 		mode = fmt.Sprintf("the built-in simulator at %gx", *simSpeed)
 	}
-	log.Info("serve.started", "addr", base, "db", db.Dialect(), "recovery", mode, "oidc", oidcCfg != nil, "workers", *workers)
+	log.Info("serve.started", "addr", base, "db", db.Dialect(), "recovery", mode, "oidc", oidcCfg != nil, "workers", *workers,
+		"riverClientId", eng.ClientID())
 	fmt.Fprintf(e.stdout, "wavedr API listening on %s (DRS: %s)\n", base, mode)
 
 	// The broker stops first, closing the event streams (which would
