@@ -580,3 +580,59 @@ func (g verbGroup) run(ctx context.Context, e *env, args []string) error {
 	g.usage(e.stderr)
 	return usagef("unknown verb %q", name)
 }
+
+// runList is what every list command does after declaring its own flags:
+// a --limit flag, the arguments, the query (from query, after parsing; nil
+// for none), every page of path (or up to --limit), and either the API's
+// JSON or the decoded items handed to table.
+func runList[T any](ctx context.Context, e *env, fs *flag.FlagSet, cf *clientFlags, args []string, noun, path string,
+	query func() (url.Values, error), table func(c *client, items []T, l *clientList) error) error {
+	limit := fs.Int("limit", 0, "stop after this many "+noun+" (0: all)")
+	if _, err := cf.parse(fs, args, 0, ""); err != nil {
+		return err
+	}
+	if *limit < 0 {
+		return usagef("--limit must not be negative")
+	}
+	var q url.Values
+	if query != nil {
+		var err error
+		if q, err = query(); err != nil {
+			return err
+		}
+	}
+	c, err := cf.client(e)
+	if err != nil {
+		return err
+	}
+	defer c.close()
+	l, err := c.listAll(ctx, path, q, *limit)
+	if err != nil {
+		return err
+	}
+	if c.json {
+		return c.printList(l)
+	}
+	var items []T
+	if err := c.decodeItems(l, &items); err != nil {
+		return err
+	}
+	if err := table(c, items, l); err != nil {
+		return err
+	}
+	c.more(l)
+	return nil
+}
+
+// setSince puts a --since value (a time or an age) into q.
+func setSince(q url.Values, since string) error {
+	if since == "" {
+		return nil
+	}
+	t, err := parseSince(since, time.Now())
+	if err != nil {
+		return usagef("--since: %v", err)
+	}
+	q.Set("since", t.UTC().Format(time.RFC3339))
+	return nil
+}

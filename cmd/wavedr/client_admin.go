@@ -45,63 +45,47 @@ account in each of its regions. Accounts or regions DRS did not answer for
 are named on standard error: their servers are missing from the list.`)
 	account := fs.String("account", "", "only this account (12 digits)")
 	region := fs.String("region", "", "only this region")
-	limit := fs.Int("limit", 0, "stop after this many servers (0: all)")
-	if _, err := cf.parse(fs, args, 0, ""); err != nil {
-		return err
-	}
-	if *limit < 0 {
-		return usagef("--limit must not be negative")
-	}
-	c, err := cf.client(e)
-	if err != nil {
-		return err
-	}
-	defer c.close()
-	q := url.Values{}
-	if *account != "" {
-		q.Set("accountId", *account)
-	}
-	if *region != "" {
-		q.Set("region", *region)
-	}
-	l, err := c.listAll(ctx, "/v1/source-servers", q, *limit)
-	if err != nil {
-		return err
-	}
-	if c.json {
-		return c.printList(l)
-	}
-	var servers []sourceServer
-	if err := c.decodeItems(l, &servers); err != nil {
-		return err
-	}
-	tw := c.table()
-	fmt.Fprintln(tw, "HOSTNAME\tSOURCE SERVER\tACCOUNT\tREGION\tREPLICATION\tLAG\tGROUPS")
-	for _, s := range servers {
-		groups := make([]string, len(s.ProtectionGroups))
-		for i, g := range s.ProtectionGroups {
-			groups[i] = g.Name
+	query := func() (url.Values, error) {
+		q := url.Values{}
+		if *account != "" {
+			q.Set("accountId", *account)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", orDash(s.Hostname), s.ID, accountLabel(s.AccountID), s.Region,
-			orDash(string(s.ReplicationState)), lagLabel(s.LagDuration), orDash(strings.Join(groups, ",")))
-	}
-	tw.Flush()
-	c.more(l)
-	var unreachable []struct {
-		AccountID string `json:"accountId"`
-		Region    string `json:"region"`
-		Message   string `json:"message"`
-	}
-	if raw, ok := l.rest["unreachable"]; ok {
-		if err := c.decode(raw, &unreachable); err != nil {
-			return err
+		if *region != "" {
+			q.Set("region", *region)
 		}
+		return q, nil
 	}
-	for _, u := range unreachable {
-		fmt.Fprintf(e.stderr, "warning: account %s in %s could not be listed, its servers are missing: %s\n",
-			accountLabel(u.AccountID), u.Region, u.Message)
-	}
-	return nil
+	return runList(ctx, e, fs, cf, args, "servers", "/v1/source-servers", query,
+		func(c *client, servers []sourceServer, l *clientList) error {
+			tw := c.table()
+			fmt.Fprintln(tw, "HOSTNAME\tSOURCE SERVER\tACCOUNT\tREGION\tREPLICATION\tLAG\tGROUPS")
+			for _, s := range servers {
+				groups := make([]string, len(s.ProtectionGroups))
+				for i, g := range s.ProtectionGroups {
+					groups[i] = g.Name
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", orDash(s.Hostname), s.ID, accountLabel(s.AccountID), s.Region,
+					orDash(string(s.ReplicationState)), lagLabel(s.LagDuration), orDash(strings.Join(groups, ",")))
+			}
+			if err := tw.Flush(); err != nil {
+				return err
+			}
+			var unreachable []struct {
+				AccountID string `json:"accountId"`
+				Region    string `json:"region"`
+				Message   string `json:"message"`
+			}
+			if raw, ok := l.rest["unreachable"]; ok {
+				if err := c.decode(raw, &unreachable); err != nil {
+					return err
+				}
+			}
+			for _, u := range unreachable {
+				fmt.Fprintf(e.stderr, "warning: account %s in %s could not be listed, its servers are missing: %s\n",
+					accountLabel(u.AccountID), u.Region, u.Message)
+			}
+			return nil
+		})
 }
 
 var isoDuration = regexp.MustCompile(`^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$`)
@@ -125,45 +109,23 @@ func lagLabel(iso string) string {
 
 func runTokensList(ctx context.Context, e *env, name string, args []string) error {
 	fs, cf := newClientFlagSet(e, name, "[--limit N] [flags]", "Lists the API tokens, newest first; their secrets are never shown again.")
-	limit := fs.Int("limit", 0, "stop after this many tokens (0: all)")
-	if _, err := cf.parse(fs, args, 0, ""); err != nil {
-		return err
-	}
-	if *limit < 0 {
-		return usagef("--limit must not be negative")
-	}
-	c, err := cf.client(e)
-	if err != nil {
-		return err
-	}
-	defer c.close()
-	l, err := c.listAll(ctx, "/v1/tokens", nil, *limit)
-	if err != nil {
-		return err
-	}
-	if c.json {
-		return c.printList(l)
-	}
-	var tokens []*wavedr.APIToken
-	if err := c.decodeItems(l, &tokens); err != nil {
-		return err
-	}
-	now := time.Now()
-	tw := c.table()
-	fmt.Fprintln(tw, "ID\tNAME\tROLE\tSTATE\tCREATED BY\tEXPIRES (UTC)\tLAST USED (UTC)")
-	for _, t := range tokens {
-		state := "active"
-		switch {
-		case !t.RevokedAt.IsZero():
-			state = "revoked by " + t.RevokedBy
-		case !t.Active(now):
-			state = "expired"
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Name, t.Role, state, t.CreatedBy, clientTime(t.ExpiresAt), clientTime(t.LastUsedAt))
-	}
-	tw.Flush()
-	c.more(l)
-	return nil
+	return runList(ctx, e, fs, cf, args, "tokens", "/v1/tokens", nil,
+		func(c *client, tokens []*wavedr.APIToken, _ *clientList) error {
+			now := time.Now()
+			tw := c.table()
+			fmt.Fprintln(tw, "ID\tNAME\tROLE\tSTATE\tCREATED BY\tEXPIRES (UTC)\tLAST USED (UTC)")
+			for _, t := range tokens {
+				state := "active"
+				switch {
+				case !t.RevokedAt.IsZero():
+					state = "revoked by " + t.RevokedBy
+				case !t.Active(now):
+					state = "expired"
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Name, t.Role, state, t.CreatedBy, clientTime(t.ExpiresAt), clientTime(t.LastUsedAt))
+			}
+			return tw.Flush()
+		})
 }
 
 func runTokensCreate(ctx context.Context, e *env, name string, args []string) error {
@@ -252,49 +214,23 @@ func runAuditList(ctx context.Context, e *env, name string, args []string) error
 	principal := fs.String("principal", "", "only the requests of this principal (as listed: token:NAME, oidc:NAME)")
 	target := fs.String("target", "", "only the requests on this object (an ID)")
 	since := fs.String("since", "", "only entries from this time (2026-04-01, RFC 3339) or age (24h, 7d)")
-	limit := fs.Int("limit", 0, "stop after this many entries (0: all)")
-	if _, err := cf.parse(fs, args, 0, ""); err != nil {
-		return err
-	}
-	if *limit < 0 {
-		return usagef("--limit must not be negative")
-	}
-	q := url.Values{}
-	if *principal != "" {
-		q.Set("principal", *principal)
-	}
-	if *target != "" {
-		q.Set("target", *target)
-	}
-	if *since != "" {
-		t, err := parseSince(*since, time.Now())
-		if err != nil {
-			return usagef("--since: %v", err)
+	query := func() (url.Values, error) {
+		q := url.Values{}
+		if *principal != "" {
+			q.Set("principal", *principal)
 		}
-		q.Set("since", t.UTC().Format(time.RFC3339))
+		if *target != "" {
+			q.Set("target", *target)
+		}
+		return q, setSince(q, *since)
 	}
-	c, err := cf.client(e)
-	if err != nil {
-		return err
-	}
-	defer c.close()
-	l, err := c.listAll(ctx, "/v1/audit", q, *limit)
-	if err != nil {
-		return err
-	}
-	if c.json {
-		return c.printList(l)
-	}
-	var entries []*wavedr.AuditEntry
-	if err := c.decodeItems(l, &entries); err != nil {
-		return err
-	}
-	tw := c.table()
-	fmt.Fprintln(tw, "AT (UTC)\tPRINCIPAL\tACTION\tTARGET\tOUTCOME\tSTATUS\tMESSAGE")
-	for _, a := range entries {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\n", clientTime(a.At), a.Principal, a.Action, orDash(a.Target), a.Outcome, a.Status, a.Message)
-	}
-	tw.Flush()
-	c.more(l)
-	return nil
+	return runList(ctx, e, fs, cf, args, "entries", "/v1/audit", query,
+		func(c *client, entries []*wavedr.AuditEntry, _ *clientList) error {
+			tw := c.table()
+			fmt.Fprintln(tw, "AT (UTC)\tPRINCIPAL\tACTION\tTARGET\tOUTCOME\tSTATUS\tMESSAGE")
+			for _, a := range entries {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\n", clientTime(a.At), a.Principal, a.Action, orDash(a.Target), a.Outcome, a.Status, a.Message)
+			}
+			return tw.Flush()
+		})
 }

@@ -8,7 +8,6 @@ import (
 	"net/url"
 	"slices"
 	"strings"
-	"time"
 
 	"wavedr"
 )
@@ -63,52 +62,26 @@ func runExecutionsList(ctx context.Context, e *env, name string, args []string) 
 	plan := fs.String("plan", "", "only the executions of this plan (name or ID)")
 	status := fs.String("status", "", "only these statuses, comma-separated (RUNNING,PAUSED; case does not matter)")
 	since := fs.String("since", "", "only executions created from this time (2026-04-01, RFC 3339) or age (24h, 7d)")
-	limit := fs.Int("limit", 0, "stop after this many executions (0: all)")
-	if _, err := cf.parse(fs, args, 0, ""); err != nil {
-		return err
-	}
-	if *limit < 0 {
-		return usagef("--limit must not be negative")
-	}
-	q := url.Values{}
-	if *plan != "" {
-		q.Set("plan", *plan)
-	}
-	if *status != "" {
-		q.Set("status", *status)
-	}
-	if *since != "" {
-		t, err := parseSince(*since, time.Now())
-		if err != nil {
-			return usagef("--since: %v", err)
+	query := func() (url.Values, error) {
+		q := url.Values{}
+		if *plan != "" {
+			q.Set("plan", *plan)
 		}
-		q.Set("since", t.UTC().Format(time.RFC3339))
+		if *status != "" {
+			q.Set("status", *status)
+		}
+		return q, setSince(q, *since)
 	}
-	c, err := cf.client(e)
-	if err != nil {
-		return err
-	}
-	defer c.close()
-	l, err := c.listAll(ctx, "/v1/executions", q, *limit)
-	if err != nil {
-		return err
-	}
-	if c.json {
-		return c.printList(l)
-	}
-	var items []wavedr.ExecutionSummary
-	if err := c.decodeItems(l, &items); err != nil {
-		return err
-	}
-	tw := c.table()
-	fmt.Fprintln(tw, "ID\tPLAN\tMODE\tSTATUS\tWAVES\tLAUNCHED\tCREATED (UTC)\tBY")
-	for _, x := range items {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d/%d\t%d/%d\t%s\t%s\n", x.ID, x.PlanName, x.Mode, x.Status, x.WavesDone, x.Waves,
-			x.Counts.Launched+x.Counts.Terminated, x.Counts.Total, clientTime(x.CreatedAt), x.InitiatedBy)
-	}
-	tw.Flush()
-	c.more(l)
-	return nil
+	return runList(ctx, e, fs, cf, args, "executions", "/v1/executions", query,
+		func(c *client, items []wavedr.ExecutionSummary, _ *clientList) error {
+			tw := c.table()
+			fmt.Fprintln(tw, "ID\tPLAN\tMODE\tSTATUS\tWAVES\tLAUNCHED\tCREATED (UTC)\tBY")
+			for _, x := range items {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d/%d\t%d/%d\t%s\t%s\n", x.ID, x.PlanName, x.Mode, x.Status, x.WavesDone, x.Waves,
+					x.Counts.Launched+x.Counts.Terminated, x.Counts.Total, clientTime(x.CreatedAt), x.InitiatedBy)
+			}
+			return tw.Flush()
+		})
 }
 
 func runExecutionsGet(ctx context.Context, e *env, name string, args []string) error {

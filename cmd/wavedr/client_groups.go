@@ -29,37 +29,15 @@ func init() {
 
 func runGroupsList(ctx context.Context, e *env, name string, args []string) error {
 	fs, cf := newClientFlagSet(e, name, "[--limit N] [flags]", "Lists the protection groups, every page unless --limit says otherwise.")
-	limit := fs.Int("limit", 0, "stop after this many groups (0: all)")
-	if _, err := cf.parse(fs, args, 0, ""); err != nil {
-		return err
-	}
-	if *limit < 0 {
-		return usagef("--limit must not be negative")
-	}
-	c, err := cf.client(e)
-	if err != nil {
-		return err
-	}
-	defer c.close()
-	l, err := c.listAll(ctx, "/v1/protection-groups", nil, *limit)
-	if err != nil {
-		return err
-	}
-	if c.json {
-		return c.printList(l)
-	}
-	var groups []*wavedr.ProtectionGroup
-	if err := c.decodeItems(l, &groups); err != nil {
-		return err
-	}
-	tw := c.table()
-	fmt.Fprintln(tw, "NAME\tID\tACCOUNT\tREGION\tSERVERS\tVERSION")
-	for _, g := range groups {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\n", g.Name, g.ID, accountLabel(g.AccountID), g.Region, groupMembers(g), g.Version)
-	}
-	tw.Flush()
-	c.more(l)
-	return nil
+	return runList(ctx, e, fs, cf, args, "groups", "/v1/protection-groups", nil,
+		func(c *client, groups []*wavedr.ProtectionGroup, _ *clientList) error {
+			tw := c.table()
+			fmt.Fprintln(tw, "NAME\tID\tACCOUNT\tREGION\tSERVERS\tVERSION")
+			for _, g := range groups {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\n", g.Name, g.ID, accountLabel(g.AccountID), g.Region, groupMembers(g), g.Version)
+			}
+			return tw.Flush()
+		})
 }
 
 // accountLabel names an account in a table; "" is wavedr's own.
@@ -194,41 +172,19 @@ func deleteNamed(ctx context.Context, e *env, name string, args []string, kind, 
 
 func runPlansList(ctx context.Context, e *env, name string, args []string) error {
 	fs, cf := newClientFlagSet(e, name, "[--limit N] [flags]", "Lists the recovery plans, every page unless --limit says otherwise.")
-	limit := fs.Int("limit", 0, "stop after this many plans (0: all)")
-	if _, err := cf.parse(fs, args, 0, ""); err != nil {
-		return err
-	}
-	if *limit < 0 {
-		return usagef("--limit must not be negative")
-	}
-	c, err := cf.client(e)
-	if err != nil {
-		return err
-	}
-	defer c.close()
-	l, err := c.listAll(ctx, "/v1/recovery-plans", nil, *limit)
-	if err != nil {
-		return err
-	}
-	if c.json {
-		return c.printList(l)
-	}
-	var plans []*wavedr.RecoveryPlan
-	if err := c.decodeItems(l, &plans); err != nil {
-		return err
-	}
-	tw := c.table()
-	fmt.Fprintln(tw, "NAME\tID\tWAVES\tVERSION\tUPDATED (UTC)")
-	for _, p := range plans {
-		names := make([]string, len(p.Waves))
-		for i, w := range p.Waves {
-			names[i] = w.Name
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\n", p.Name, p.ID, strings.Join(names, " → "), p.Version, clientTime(p.UpdatedAt))
-	}
-	tw.Flush()
-	c.more(l)
-	return nil
+	return runList(ctx, e, fs, cf, args, "plans", "/v1/recovery-plans", nil,
+		func(c *client, plans []*wavedr.RecoveryPlan, _ *clientList) error {
+			tw := c.table()
+			fmt.Fprintln(tw, "NAME\tID\tWAVES\tVERSION\tUPDATED (UTC)")
+			for _, p := range plans {
+				names := make([]string, len(p.Waves))
+				for i, w := range p.Waves {
+					names[i] = w.Name
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\n", p.Name, p.ID, strings.Join(names, " → "), p.Version, clientTime(p.UpdatedAt))
+			}
+			return tw.Flush()
+		})
 }
 
 func runPlansGet(ctx context.Context, e *env, name string, args []string) error {
