@@ -82,67 +82,6 @@ func (s *Server) handleCreateGroup(w http.ResponseWriter, r *http.Request) error
 	return nil
 }
 
-func (s *Server) handleGetGroup(w http.ResponseWriter, r *http.Request) error {
-	ref, err := pathRef(r, wavedr.PrefixProtectionGroup, true)
-	if err != nil {
-		return err
-	}
-	g, err := s.db.FindProtectionGroup(r.Context(), ref)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, g)
-	return nil
-}
-
-func (s *Server) handleUpdateGroup(w http.ResponseWriter, r *http.Request) error {
-	ref, err := pathRef(r, wavedr.PrefixProtectionGroup, true)
-	if err != nil {
-		return err
-	}
-	var g wavedr.ProtectionGroup
-	keys, err := decodeJSON(w, r, &g, bodyRequired)
-	if err != nil {
-		return err
-	}
-	cur, err := s.db.FindProtectionGroup(r.Context(), ref)
-	if err != nil {
-		return err
-	}
-	stateOf(r).target = cur.ID
-	if err := updateFields(keys, g.ID, cur.ID, g.Version); err != nil {
-		return err
-	}
-	g.ID = cur.ID
-	if err := s.db.UpdateProtectionGroup(r.Context(), &g); err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, g)
-	return nil
-}
-
-func (s *Server) handleDeleteGroup(w http.ResponseWriter, r *http.Request) error {
-	ref, err := pathRef(r, wavedr.PrefixProtectionGroup, true)
-	if err != nil {
-		return err
-	}
-	q := newQuery(r, "version")
-	version := q.version()
-	if err := q.err(); err != nil {
-		return err
-	}
-	cur, err := s.db.FindProtectionGroup(r.Context(), ref)
-	if err != nil {
-		return err
-	}
-	stateOf(r).target = cur.ID
-	if err := s.db.DeleteProtectionGroup(r.Context(), cur.ID, version); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
-}
-
 // groupPreview is the answer of POST /v1/protection-groups/preview.
 type groupPreview struct {
 	AccountID string `json:"accountId,omitempty"`
@@ -228,4 +167,13 @@ func dependencyError(err error) error {
 		return wavedr.Errorf(wavedr.EUNAVAILABLE, "AWS refused wavedr's credentials: %s", wavedr.ErrorMessage(err))
 	}
 	return err
+}
+
+// groupObject serves GET, PUT and DELETE of /v1/protection-groups/{id}.
+func (s *Server) groupObject() namedObject[wavedr.ProtectionGroup] {
+	return namedObject[wavedr.ProtectionGroup]{
+		prefix: wavedr.PrefixProtectionGroup,
+		find:   s.db.FindProtectionGroup, update: s.db.UpdateProtectionGroup, delete: s.db.DeleteProtectionGroup,
+		ids: func(g *wavedr.ProtectionGroup) (*string, int64) { return &g.ID, g.Version },
+	}
 }

@@ -38,67 +38,6 @@ func (s *Server) handleCreatePlan(w http.ResponseWriter, r *http.Request) error 
 	return nil
 }
 
-func (s *Server) handleGetPlan(w http.ResponseWriter, r *http.Request) error {
-	ref, err := pathRef(r, wavedr.PrefixRecoveryPlan, true)
-	if err != nil {
-		return err
-	}
-	p, err := s.db.FindRecoveryPlan(r.Context(), ref)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, p)
-	return nil
-}
-
-func (s *Server) handleUpdatePlan(w http.ResponseWriter, r *http.Request) error {
-	ref, err := pathRef(r, wavedr.PrefixRecoveryPlan, true)
-	if err != nil {
-		return err
-	}
-	var p wavedr.RecoveryPlan
-	keys, err := decodeJSON(w, r, &p, bodyRequired)
-	if err != nil {
-		return err
-	}
-	cur, err := s.db.FindRecoveryPlan(r.Context(), ref)
-	if err != nil {
-		return err
-	}
-	stateOf(r).target = cur.ID
-	if err := updateFields(keys, p.ID, cur.ID, p.Version); err != nil {
-		return err
-	}
-	p.ID = cur.ID
-	if err := s.db.UpdateRecoveryPlan(r.Context(), &p); err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, p)
-	return nil
-}
-
-func (s *Server) handleDeletePlan(w http.ResponseWriter, r *http.Request) error {
-	ref, err := pathRef(r, wavedr.PrefixRecoveryPlan, true)
-	if err != nil {
-		return err
-	}
-	q := newQuery(r, "version")
-	version := q.version()
-	if err := q.err(); err != nil {
-		return err
-	}
-	cur, err := s.db.FindRecoveryPlan(r.Context(), ref)
-	if err != nil {
-		return err
-	}
-	stateOf(r).target = cur.ID
-	if err := s.db.DeleteRecoveryPlan(r.Context(), cur.ID, version); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
-}
-
 // handleValidatePlan checks a plan body against the stored groups without
 // storing it: 200 {"valid":true}, or 400 naming every problem.
 func (s *Server) handleValidatePlan(w http.ResponseWriter, r *http.Request) error {
@@ -129,4 +68,13 @@ func (s *Server) handleValidatePlan(w http.ResponseWriter, r *http.Request) erro
 	}
 	writeJSON(w, http.StatusOK, map[string]bool{"valid": true})
 	return nil
+}
+
+// planObject serves GET, PUT and DELETE of /v1/recovery-plans/{id}.
+func (s *Server) planObject() namedObject[wavedr.RecoveryPlan] {
+	return namedObject[wavedr.RecoveryPlan]{
+		prefix: wavedr.PrefixRecoveryPlan,
+		find:   s.db.FindRecoveryPlan, update: s.db.UpdateRecoveryPlan, delete: s.db.DeleteRecoveryPlan,
+		ids: func(p *wavedr.RecoveryPlan) (*string, int64) { return &p.ID, p.Version },
+	}
 }

@@ -101,6 +101,7 @@ func (s *Server) routes() []route {
 		plans    = wavedr.PermManagePlans
 		control  = wavedr.PermControlExecutions
 	)
+	groupObj, planObj := s.groupObject(), s.planObject()
 	return []route{
 		{method: "GET", path: "/v1/openapi.json", public: true, summary: "this API's description (OpenAPI 3.1)", handle: s.handleOpenAPI},
 		{method: "GET", path: "/v1/me", perm: view, summary: "the caller and its permissions", handle: s.handleMe},
@@ -117,16 +118,16 @@ func (s *Server) routes() []route {
 		{method: "GET", path: "/v1/protection-groups", perm: view, summary: "list protection groups", handle: s.handleListGroups},
 		{method: "POST", path: "/v1/protection-groups", perm: groups, ok: 201, action: "protection_group.create", summary: "create a protection group", handle: s.handleCreateGroup},
 		{method: "POST", path: "/v1/protection-groups/preview", perm: view, action: "protection_group.preview", summary: "the servers a group would hold now", handle: s.handlePreviewGroup},
-		{method: "GET", path: "/v1/protection-groups/{id}", perm: view, summary: "get a protection group (by ID or name)", handle: s.handleGetGroup},
-		{method: "PUT", path: "/v1/protection-groups/{id}", perm: groups, action: "protection_group.update", summary: "change a protection group (needs version)", handle: s.handleUpdateGroup},
-		{method: "DELETE", path: "/v1/protection-groups/{id}", ok: 204, perm: groups, action: "protection_group.delete", summary: "delete a protection group (?version=)", handle: s.handleDeleteGroup},
+		{method: "GET", path: "/v1/protection-groups/{id}", perm: view, summary: "get a protection group (by ID or name)", handle: groupObj.get},
+		{method: "PUT", path: "/v1/protection-groups/{id}", perm: groups, action: "protection_group.update", summary: "change a protection group (needs version)", handle: groupObj.put},
+		{method: "DELETE", path: "/v1/protection-groups/{id}", ok: 204, perm: groups, action: "protection_group.delete", summary: "delete a protection group (?version=)", handle: groupObj.remove},
 
 		{method: "GET", path: "/v1/recovery-plans", perm: view, summary: "list recovery plans", handle: s.handleListPlans},
 		{method: "POST", path: "/v1/recovery-plans", perm: plans, ok: 201, action: "recovery_plan.create", summary: "create a recovery plan", handle: s.handleCreatePlan},
 		{method: "POST", path: "/v1/recovery-plans/validate", perm: view, action: "recovery_plan.validate", summary: "check a plan against the stored groups", handle: s.handleValidatePlan},
-		{method: "GET", path: "/v1/recovery-plans/{id}", perm: view, summary: "get a recovery plan (by ID or name)", handle: s.handleGetPlan},
-		{method: "PUT", path: "/v1/recovery-plans/{id}", perm: plans, action: "recovery_plan.update", summary: "change a recovery plan (needs version)", handle: s.handleUpdatePlan},
-		{method: "DELETE", path: "/v1/recovery-plans/{id}", ok: 204, perm: plans, action: "recovery_plan.delete", summary: "delete a recovery plan (?version=)", handle: s.handleDeletePlan},
+		{method: "GET", path: "/v1/recovery-plans/{id}", perm: view, summary: "get a recovery plan (by ID or name)", handle: planObj.get},
+		{method: "PUT", path: "/v1/recovery-plans/{id}", perm: plans, action: "recovery_plan.update", summary: "change a recovery plan (needs version)", handle: planObj.put},
+		{method: "DELETE", path: "/v1/recovery-plans/{id}", ok: 204, perm: plans, action: "recovery_plan.delete", summary: "delete a recovery plan (?version=)", handle: planObj.remove},
 
 		{method: "POST", path: "/v1/apply", perm: plans, action: "manifest.apply", summary: "apply a YAML manifest (?dryRun=true for the diff)", handle: s.handleApply},
 
